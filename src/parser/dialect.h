@@ -1,0 +1,38 @@
+/* dialect.h -- from the command stream (or an iptables-save dump) to the IR. */
+#ifndef MASQC_DIALECT_H
+#define MASQC_DIALECT_H
+
+#include <stdbool.h>
+#include "cmd.h"
+#include "../diag.h"
+#include "../ir.h"
+
+struct parse_ctx {
+	struct ir_ruleset *rs;
+	struct diag_queue *dq;
+	struct source_set *ss;
+	bool strict;		/* unknown commands are errors, not warnings */
+};
+
+/* Routes each command by the basename of argv[0]: iptables, ip6tables
+ * (and -legacy/-nft variants), modprobe/insmod (helpers), echo/printf with a
+ * redirection to /proc/sys/... (sysctls), known no-ops (echo, printf, depmod,
+ * lsmod, route, ifconfig, ip, sleep, logger, ...), and warns about anything
+ * else.  Returns 0 or -1 (errors queued). */
+int dispatch_commands(struct parse_ctx *pc, const struct cmd_stream *cs);
+
+/* One iptables/ip6tables command line (argv[0] is the program). */
+int ipt_command(struct parse_ctx *pc, const struct command *cmd, enum ir_family fam);
+
+/* iptables-save / iptables-restore format. */
+bool iptsave_detect(const struct src_file *f);
+int iptsave_parse(struct parse_ctx *pc, const struct src_file *f, enum ir_family fam);
+
+/* Post-parse pass: resolves jump targets (sets ir_verdict.u.chain.target and
+ * ir_chain.refs), detects jump loops, and handles interface-address values
+ * (IR_ADDR_IFADDR): SNAT to the address of the rule's own -o interface
+ * becomes MASQUERADE with a note; anywhere else it is an error with a
+ * "give -D VAR=ADDRESS" hint. Returns 0 or -1. */
+int ir_resolve(struct ir_ruleset *rs, struct diag_queue *dq);
+
+#endif
