@@ -159,7 +159,8 @@ void diag_print(struct diag_queue *q, FILE *out, bool color)
 	size_t i, shown = 0, hidden = 0;
 	const struct diag *prev = NULL;
 
-	qsort(q->v, q->n, sizeof(*q->v), diag_cmp);
+	if (q->n)
+		qsort(q->v, q->n, sizeof(*q->v), diag_cmp);
 	for (i = 0; i < q->n; i++) {
 		const struct diag *d = &q->v[i];
 

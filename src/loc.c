@@ -26,6 +26,15 @@ static void index_lines(struct src_file *f)
 	}
 }
 
+/* The file keeps its own copy: the caller's location may be on its stack. */
+static void source_set_included(struct src_file *f, const struct loc *from)
+{
+	if (!from)
+		return;
+	f->inc_loc = *from;
+	f->included_from = &f->inc_loc;
+}
+
 static struct src_file *source_link(struct source_set *ss, struct src_file *f)
 {
 	struct src_file **pp = &ss->head;
@@ -47,7 +56,7 @@ struct src_file *source_add(struct source_set *ss, const char *name,
 	f->path = xstrdup(name);
 	f->text = xstrndup(text, len);
 	f->len = len;
-	f->included_from = included_from;
+	source_set_included(f, included_from);
 	return source_link(ss, f);
 }
 
@@ -64,7 +73,7 @@ struct src_file *source_load(struct source_set *ss, const char *path,
 	f->path = xstrdup(path);
 	f->text = text;
 	f->len = len;
-	f->included_from = included_from;
+	source_set_included(f, included_from);
 	return source_link(ss, f);
 }
 

@@ -11,17 +11,7 @@
 
 #include <stddef.h>
 
-struct loc;
-
-struct src_file {
-	char *path;		/* as given / as resolved */
-	char *text;		/* whole file, NUL-terminated */
-	size_t len;
-	size_t *line_off;	/* offset of the start of each line, 0-based index */
-	size_t nlines;
-	const struct loc *included_from; /* NULL for a top-level file */
-	struct src_file *next;
-};
+struct src_file;
 
 struct loc {
 	const struct src_file *file;	/* NULL: internal (synthesized) */
@@ -29,6 +19,18 @@ struct loc {
 	unsigned col;			/* 1-based byte column */
 	unsigned len;			/* bytes underlined by the caret; >= 1 when known */
 };
+
+struct src_file {
+	char *path;		/* as given / as resolved */
+	char *text;		/* whole file, NUL-terminated */
+	size_t len;
+	size_t *line_off;	/* offset of the start of each line, 0-based index */
+	size_t nlines;
+	const struct loc *included_from; /* NULL for a top-level file; else &inc_loc */
+	struct loc inc_loc;		/* the file's own copy of the including location */
+	struct src_file *next;
+};
+
 
 struct source_set {
 	struct src_file *head;
