@@ -1,0 +1,1178 @@
+/* ipt.c -- the IR as iptables-restore / ip6tables-restore text.
+ *
+ * Every rule is printed the way iptables-save 1.8.9 prints it, so that
+ * `iptables-save` after loading our output equals `iptables-save` after
+ * running the original script.  The format was taken from experiments with
+ * iptables-legacy in a network namespace (docs/output.md lists them):
+ *
+ *  - built-in options in the fixed order -s -d -i -o -p -f, whatever the
+ *    order on the command line;
+ *  - then one `-m module` per match instance (ir_match.module_seq), in
+ *    command-line order, each with its options in the module's own order
+ *    (tcp: --sport --dport --tcp-option --tcp-flags); options without an
+ *    explicit -m (-p tcp --dport) get the implicit `-m tcp`;
+ *  - canonical values: addresses with /len, ports as numbers, marks as
+ *    0x..., TOS as 0xVV/0xMM, limits as iptables' own rate rounding, ...;
+ *  - strings quoted like xtables_save_string() (bare when only
+ *    [A-Za-z0-9_-], else "..." with \", \\ and \' escaped).
+ *
+ * iptables has one target per rule.  A rule with statements and a verdict
+ * (ipchains `-l -j DENY`, an nft-style IR) becomes one rule per statement
+ * plus one for the verdict, all with the same matches -- which is only
+ * faithful when no match is stateful (limit) and no statement changes what
+ * a later copy tests (MARK then -m mark); both are refused.
+ *
+ * Address lists are expanded the way iptables itself does it for
+ * `-s a,b -d c,d`: source outer, destination inner (a>c, a>d, b>c, b>d).
+ *
+ * Conntrack helpers (modprobe ip_conntrack_ftp ports=...) become
+ * `-j CT --helper` rules in the raw table, before the script's own raw
+ * rules: the script's rules might NOTRACK, which must win, and iptables
+ * runs raw rules in order, so an earlier CT --helper is overwritten by a
+ * later NOTRACK (both set the conntrack template).
+ */
+#include "backend.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+
+struct ipt_ctx {
+	const struct emit_opts *o;
+	struct diag_queue *dq;
+	struct strbuf *sb;
+	enum ir_family fam;
+	int err;
+};
+
+static int ipt_error(struct ipt_ctx *c, const struct loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ipt_error(struct ipt_ctx *c, const struct loc *loc, const char *fmt, ...)
+{
+	struct strbuf msg = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	diag_error(c->dq, loc, "%s", sb_str(&msg));
+	sb_free(&msg);
+	c->err = -1;
+	return -1;
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+/* As xtables_save_string(): leading space, then bare or quoted. */
+static void ipt_string(struct strbuf *sb, const char *s)
+{
+	size_t n = strspn(s, "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+	sb_addc(sb, ' ');
+	if (n > 0 && s[n] == '\0') {
+		sb_add(sb, s);
+		return;
+	}
+	sb_addc(sb, '"');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\' || *p == '\'')
+			sb_addc(sb, '\\');
+		sb_addc(sb, *p);
+	}
+	sb_addc(sb, '"');
+}
+
+/* iptables-save names protocols from its own short list, then from
+ * /etc/protocols.  This is Debian netbase's /etc/protocols (IANA keywords),
+ * fixed here so the output does not depend on the build host. */
+static const char *ipt_proto_name(uint8_t p)
+{
+	static const struct { uint8_t n; const char *name; } t[] = {
+		{ 1, "icmp" }, { 2, "igmp" }, { 3, "ggp" }, { 4, "ipencap" }, { 5, "st" },
+		{ 6, "tcp" }, { 8, "egp" }, { 9, "igp" }, { 12, "pup" }, { 17, "udp" },
+		{ 20, "hmp" }, { 22, "xns-idp" }, { 27, "rdp" }, { 29, "iso-tp4" },
+		{ 33, "dccp" }, { 36, "xtp" }, { 37, "ddp" }, { 38, "idpr-cmtp" },
+		{ 41, "ipv6" }, { 43, "ipv6-route" }, { 44, "ipv6-frag" }, { 45, "idrp" },
+		{ 46, "rsvp" }, { 47, "gre" }, { 50, "esp" }, { 51, "ah" }, { 57, "skip" },
+		{ 58, "ipv6-icmp" }, { 59, "ipv6-nonxt" }, { 60, "ipv6-opts" },
+		{ 73, "rspf" }, { 81, "vmtp" }, { 88, "eigrp" }, { 89, "ospf" },
+		{ 93, "ax.25" }, { 94, "ipip" }, { 97, "etherip" }, { 98, "encap" },
+		{ 103, "pim" }, { 108, "ipcomp" }, { 112, "vrrp" }, { 115, "l2tp" },
+		{ 124, "isis" }, { 132, "sctp" }, { 133, "fc" }, { 135, "mobility-header" },
+		{ 136, "udplite" }, { 137, "mpls-in-ip" }, { 138, "manet" }, { 139, "hip" },
+		{ 140, "shim6" }, { 141, "wesp" }, { 142, "rohc" }, { 143, "ethernet" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (t[i].n == p)
+			return t[i].name;
+	return NULL;
+}
+
+static void ipt_ip(struct strbuf *sb, const uint8_t *a, uint8_t af)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(af == 6 ? AF_INET6 : AF_INET, a, buf, sizeof(buf));
+	sb_add(sb, buf);
+}
+
+static void ipt_range(struct strbuf *sb, const struct ir_range *r, char sep)
+{
+	if (r->lo == r->hi)
+		sb_addf(sb, "%" PRIu32, r->lo);
+	else
+		sb_addf(sb, "%" PRIu32 "%c%" PRIu32, r->lo, sep, r->hi);
+}
+
+static const char *ipt_neg(bool neg)
+{
+	return neg ? " !" : "";
+}
+
+/* ---- match grouping -------------------------------------------------------- */
+
+/* Built-in options of struct ipt_ip, printed before any -m. */
+static bool match_builtin(const struct ir_match *m)
+{
+	switch (m->kind) {
+	case IR_M_PROTO: case IR_M_IIF: case IR_M_OIF: case IR_M_FRAG:
+		return true;
+	case IR_M_SADDR: case IR_M_DADDR:
+		/* a range is -m iprange */
+		return m->u.addrs.n == 0 || m->u.addrs.v[0].kind != IR_ADDR_RANGE;
+	case IR_M_SPORT: case IR_M_DPORT: case IR_M_PORT: case IR_M_TCPFLAGS:
+	case IR_M_TCPOPTION: case IR_M_ICMP: case IR_M_ICMP_ANY: case IR_M_CTSTATE:
+	case IR_M_CTSTATUS: case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK:
+	case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL:
+	case IR_M_COMMENT: case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_TCPMSS:
+	case IR_M_PKTTYPE: case IR_M_HELPER:
+		return false;
+	}
+	return false;
+}
+
+static const char *l4_module(uint8_t p)
+{
+	switch (p) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 132: return "sctp";
+	case 33: return "dccp";
+	}
+	return NULL;
+}
+
+/* The module that prints m: the one the parser recorded, else the module
+ * iptables would use for that option. */
+static const char *match_module(const struct ipt_ctx *c, const struct ir_match *m)
+{
+	bool v6 = c->fam == IR_FAM_IPV6;
+
+	if (m->module[0])
+		return m->module;
+	switch (m->kind) {
+	case IR_M_SPORT: case IR_M_DPORT: case IR_M_TCPFLAGS: case IR_M_TCPOPTION:
+		return l4_module(m->kind == IR_M_SPORT || m->kind == IR_M_DPORT ? m->l4proto : 6);
+	case IR_M_PORT: return "multiport";
+	case IR_M_ICMP: case IR_M_ICMP_ANY: return v6 ? "icmp6" : "icmp";
+	case IR_M_CTSTATE: case IR_M_CTSTATUS: case IR_M_CTDIR: return "conntrack";
+	case IR_M_LIMIT: return "limit";
+	case IR_M_MAC: return "mac";
+	case IR_M_MARK: return "mark";
+	case IR_M_CONNMARK: return "connmark";
+	case IR_M_TOS: return "tos";
+	case IR_M_DSCP: return "dscp";
+	case IR_M_LENGTH: return "length";
+	case IR_M_TTL: return v6 ? "hl" : "ttl";
+	case IR_M_COMMENT: return "comment";
+	case IR_M_ADDRTYPE: return "addrtype";
+	case IR_M_OWNER: return "owner";
+	case IR_M_TCPMSS: return "tcpmss";
+	case IR_M_PKTTYPE: return "pkttype";
+	case IR_M_HELPER: return "helper";
+	case IR_M_SADDR: case IR_M_DADDR: return "iprange";
+	case IR_M_PROTO: case IR_M_IIF: case IR_M_OIF: case IR_M_FRAG:
+		return "";
+	}
+	return NULL;
+}
+
+/* Option order inside one module instance, as its save function prints. */
+static unsigned match_rank(const struct ir_match *m)
+{
+	switch (m->kind) {
+	case IR_M_SPORT: return 0;
+	case IR_M_DPORT: return 1;
+	case IR_M_PORT: return 2;
+	case IR_M_TCPOPTION: return 3;
+	case IR_M_TCPFLAGS: return 4;
+	case IR_M_SADDR: return 0;
+	case IR_M_DADDR: return 1;
+	case IR_M_CTSTATE: return 0;
+	case IR_M_CTSTATUS: return 1;
+	case IR_M_CTDIR: return 2;
+	case IR_M_PROTO: case IR_M_IIF: case IR_M_OIF: case IR_M_ICMP: case IR_M_ICMP_ANY:
+	case IR_M_FRAG: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
+	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
+	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE:
+	case IR_M_HELPER:
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- matches -------------------------------------------------------------------- */
+
+static const char *const tcp_flag_names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG" };
+
+static void ipt_tcpflags(struct ipt_ctx *c, const struct ir_match *m, uint8_t f)
+{
+	bool first = true;
+
+	if (f & 0xc0) {
+		ipt_error(c, &m->loc, "TCP flags ECE/CWR cannot be matched by iptables --tcp-flags");
+		return;
+	}
+	sb_addc(c->sb, ' ');
+	if (!f) {
+		sb_add(c->sb, "NONE");
+		return;
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(tcp_flag_names); i++)
+		if (f & (1u << i)) {
+			sb_addf(c->sb, "%s%s", first ? "" : ",", tcp_flag_names[i]);
+			first = false;
+		}
+}
+
+static void ipt_port_opt(struct ipt_ctx *c, const struct ir_match *m, const char *opt)
+{
+	const struct ir_range *r = &m->u.ports.v[0];
+
+	if (m->u.ports.n != 1) {
+		ipt_error(c, &m->loc, "internal error: port list reached a single-port option");
+		return;
+	}
+	/* the kernel default is 0:65535, which iptables-save leaves out */
+	if (!m->neg && r->lo == 0 && r->hi == 65535)
+		return;
+	sb_addf(c->sb, "%s --%s ", ipt_neg(m->neg), opt);
+	ipt_range(c->sb, r, ':');
+}
+
+static void ipt_multiport(struct ipt_ctx *c, const struct ir_match *m)
+{
+	const char *opt = m->kind == IR_M_SPORT ? "sports" : m->kind == IR_M_DPORT ? "dports" : "ports";
+	unsigned slots = 0;
+
+	for (unsigned i = 0; i < m->u.ports.n; i++)
+		slots += m->u.ports.v[i].lo == m->u.ports.v[i].hi ? 1 : 2;
+	if (slots > 15) {
+		ipt_error(c, &m->loc, "multiport takes at most 15 ports (a range counts twice)");
+		return;
+	}
+	sb_addf(c->sb, "%s --%s ", ipt_neg(m->neg), opt);
+	for (unsigned i = 0; i < m->u.ports.n; i++) {
+		if (i)
+			sb_addc(c->sb, ',');
+		ipt_range(c->sb, &m->u.ports.v[i], ':');
+	}
+}
+
+static void ipt_bitnames(struct strbuf *sb, uint32_t bits, const char *const *names, unsigned n)
+{
+	bool first = true;
+
+	sb_addc(sb, ' ');
+	for (unsigned i = 0; i < n; i++)
+		if (bits & (1u << i)) {
+			sb_addf(sb, "%s%s", first ? "" : ",", names[i]);
+			first = false;
+		}
+}
+
+/* iptables' order: INVALID,NEW,RELATED,ESTABLISHED,UNTRACKED[,SNAT,DNAT] */
+static void ipt_ctstate(struct ipt_ctx *c, const struct ir_match *m, bool conntrack)
+{
+	static const struct { uint32_t bit; const char *name; } order[] = {
+		{ IR_CT_INVALID, "INVALID" }, { IR_CT_NEW, "NEW" }, { IR_CT_RELATED, "RELATED" },
+		{ IR_CT_ESTABLISHED, "ESTABLISHED" }, { IR_CT_UNTRACKED, "UNTRACKED" },
+		{ IR_CT_SNAT, "SNAT" }, { IR_CT_DNAT, "DNAT" },
+	};
+	bool first = true;
+
+	if (!conntrack && (m->u.bits & (IR_CT_SNAT | IR_CT_DNAT))) {
+		ipt_error(c, &m->loc, "-m state has no SNAT/DNAT state (use -m conntrack)");
+		return;
+	}
+	sb_addf(c->sb, "%s --%s ", ipt_neg(m->neg), conntrack ? "ctstate" : "state");
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (m->u.bits & order[i].bit) {
+			sb_addf(c->sb, "%s%s", first ? "" : ",", order[i].name);
+			first = false;
+		}
+}
+
+static const char *const ctstatus_names[] = { "EXPECTED", "SEEN_REPLY", "ASSURED", "CONFIRMED" };
+
+/* xt_limit stores the period (XT_LIMIT_SCALE = 10000 per second) and
+ * iptables-save prints it back in the largest unit that keeps it exact
+ * enough, so "60/min" comes back as "1/sec".  Same arithmetic here. */
+static void ipt_limit(struct ipt_ctx *c, const struct ir_match *m)
+{
+	static const struct { const char *name; uint32_t mult; } rates[] = {
+		{ "day", 10000u * 24 * 60 * 60 }, { "hour", 10000u * 60 * 60 },
+		{ "min", 10000u * 60 }, { "sec", 10000u },
+	};
+	static const uint32_t secs[] = {
+		[IR_PER_SECOND] = 1, [IR_PER_MINUTE] = 60, [IR_PER_HOUR] = 3600, [IR_PER_DAY] = 86400,
+	};
+	uint64_t period;
+	size_t i;
+
+	if (m->neg || m->u.limit.rate == 0) {
+		ipt_error(c, &m->loc, "this limit cannot be written for iptables");
+		return;
+	}
+	period = 10000ull * secs[m->u.limit.unit] / m->u.limit.rate;
+	if (period == 0 || period > UINT32_MAX) {
+		ipt_error(c, &m->loc, "rate too fast or too slow for -m limit");
+		return;
+	}
+	for (i = 1; i < ARRAY_SIZE(rates); i++)
+		if (period > rates[i].mult || rates[i].mult / period < rates[i].mult % period)
+			break;
+	sb_addf(c->sb, " --limit %" PRIu64 "/%s", rates[i - 1].mult / period, rates[i - 1].name);
+	if (m->u.limit.burst != 5)
+		sb_addf(c->sb, " --limit-burst %" PRIu32, m->u.limit.burst);
+}
+
+static const char *const addrtype_names[] = {
+	"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST", "BLACKHOLE",
+	"UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE",
+};
+
+static void ipt_addrtype(struct ipt_ctx *c, const struct ir_match *m)
+{
+	if (m->u.addrtype.src) {
+		sb_addf(c->sb, "%s --src-type", ipt_neg(m->u.addrtype.src_neg));
+		ipt_bitnames(c->sb, m->u.addrtype.src, addrtype_names, ARRAY_SIZE(addrtype_names));
+	}
+	if (m->u.addrtype.dst) {
+		sb_addf(c->sb, "%s --dst-type", ipt_neg(m->u.addrtype.dst_neg));
+		ipt_bitnames(c->sb, m->u.addrtype.dst, addrtype_names, ARRAY_SIZE(addrtype_names));
+	}
+	if (m->u.addrtype.limit_in)
+		sb_add(c->sb, " --limit-iface-in");
+	if (m->u.addrtype.limit_out)
+		sb_add(c->sb, " --limit-iface-out");
+}
+
+static void ipt_owner(struct ipt_ctx *c, const struct ir_match *m)
+{
+	unsigned n = m->u.owner.has_uid + m->u.owner.has_gid + m->u.owner.socket_exists;
+
+	/* `! --uid-owner a ! --gid-owner b` negates each field, not the whole */
+	if (m->neg && n > 1) {
+		ipt_error(c, &m->loc, "a negated owner match with several fields cannot be "
+			  "written for iptables (it negates each field separately)");
+		return;
+	}
+	if (m->u.owner.socket_exists)
+		sb_addf(c->sb, "%s --socket-exists", ipt_neg(m->neg));
+	if (m->u.owner.has_uid) {
+		sb_addf(c->sb, "%s --uid-owner ", ipt_neg(m->neg));
+		ipt_range(c->sb, &m->u.owner.uid, '-');
+	}
+	if (m->u.owner.has_gid) {
+		sb_addf(c->sb, "%s --gid-owner ", ipt_neg(m->neg));
+		ipt_range(c->sb, &m->u.owner.gid, '-');
+	}
+}
+
+static void ipt_ttl(struct ipt_ctx *c, const struct ir_match *m)
+{
+	const char *k = c->fam == IR_FAM_IPV6 ? "hl" : "ttl";
+	enum ir_ttl_op op = m->u.ttl.op;
+	unsigned v = m->u.ttl.value;
+	bool neg = m->neg;
+
+	/* only --ttl-eq can be negated; !(x < v) is x > v-1 */
+	if (neg && op == IR_TTL_LT && v > 0) {
+		op = IR_TTL_GT;
+		v--;
+		neg = false;
+	} else if (neg && op == IR_TTL_GT && v < 255) {
+		op = IR_TTL_LT;
+		v++;
+		neg = false;
+	} else if (neg && op != IR_TTL_EQ) {
+		ipt_error(c, &m->loc, "this negated %s comparison is constant", k);
+		return;
+	}
+	sb_addf(c->sb, "%s --%s-%s %u", ipt_neg(neg), k,
+		op == IR_TTL_EQ ? "eq" : op == IR_TTL_LT ? "lt" : "gt", v);
+}
+
+static void ipt_iprange(struct ipt_ctx *c, const struct ir_match *m)
+{
+	const struct ir_addr *a = &m->u.addrs.v[0];
+
+	if (m->u.addrs.n != 1) {
+		ipt_error(c, &m->loc, "iptables -m iprange takes one range per direction");
+		return;
+	}
+	sb_addf(c->sb, "%s --%s-range ", ipt_neg(m->neg), m->kind == IR_M_SADDR ? "src" : "dst");
+	ipt_ip(c->sb, a->lo, a->af);
+	sb_addc(c->sb, '-');
+	ipt_ip(c->sb, a->kind == IR_ADDR_RANGE ? a->hi : a->lo, a->af);
+}
+
+static void ipt_match(struct ipt_ctx *c, const struct ir_match *m, const char *mod)
+{
+	struct strbuf *sb = c->sb;
+	bool multi = strcmp(mod, "multiport") == 0;
+
+	switch (m->kind) {
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+		if (multi)
+			ipt_multiport(c, m);
+		else
+			ipt_port_opt(c, m, m->kind == IR_M_SPORT ? "sport" : "dport");
+		break;
+	case IR_M_PORT:
+		ipt_multiport(c, m);
+		break;
+	case IR_M_TCPFLAGS:
+		sb_addf(sb, "%s --tcp-flags", ipt_neg(m->neg));
+		ipt_tcpflags(c, m, m->u.tcpflags.mask);
+		ipt_tcpflags(c, m, m->u.tcpflags.cmp);
+		break;
+	case IR_M_TCPOPTION:
+		sb_addf(sb, "%s --tcp-option %" PRIu32, ipt_neg(m->neg), m->u.num);
+		break;
+	case IR_M_ICMP:
+		sb_addf(sb, "%s --%s %d", ipt_neg(m->neg),
+			c->fam == IR_FAM_IPV6 ? "icmpv6-type" : "icmp-type", m->u.icmp.type);
+		if (m->u.icmp.code >= 0)
+			sb_addf(sb, "/%d", m->u.icmp.code);
+		break;
+	case IR_M_ICMP_ANY:
+		sb_addf(sb, "%s --%s any", ipt_neg(m->neg),
+			c->fam == IR_FAM_IPV6 ? "icmpv6-type" : "icmp-type");
+		break;
+	case IR_M_CTSTATE:
+		ipt_ctstate(c, m, strcmp(mod, "state") != 0);
+		break;
+	case IR_M_CTSTATUS:
+		if (m->u.bits & (IR_CTS_SNAT | IR_CTS_DNAT)) {
+			ipt_error(c, &m->loc, "--ctstatus has no SNAT/DNAT bit (use --ctstate SNAT)");
+			break;
+		}
+		sb_addf(sb, "%s --ctstatus", ipt_neg(m->neg));
+		ipt_bitnames(sb, m->u.bits, ctstatus_names, ARRAY_SIZE(ctstatus_names));
+		break;
+	case IR_M_CTDIR:
+		/* --ctdir takes no '!' */
+		sb_addf(sb, " --ctdir %s", (m->u.num != 0) != m->neg ? "REPLY" : "ORIGINAL");
+		break;
+	case IR_M_LIMIT:
+		ipt_limit(c, m);
+		break;
+	case IR_M_MAC:
+		sb_addf(sb, "%s --mac-source %02x:%02x:%02x:%02x:%02x:%02x", ipt_neg(m->neg),
+			m->u.mac[0], m->u.mac[1], m->u.mac[2], m->u.mac[3], m->u.mac[4], m->u.mac[5]);
+		break;
+	case IR_M_MARK:
+	case IR_M_CONNMARK:
+		sb_addf(sb, "%s --mark 0x%" PRIx32, ipt_neg(m->neg), m->u.markmask.value);
+		if (m->u.markmask.mask != 0xffffffffu)
+			sb_addf(sb, "/0x%" PRIx32, m->u.markmask.mask);
+		break;
+	case IR_M_TOS:
+		sb_addf(sb, "%s --tos 0x%02" PRIx32 "/0x%02" PRIx32, ipt_neg(m->neg),
+			m->u.markmask.value & 0xff, m->u.markmask.mask & 0xff);
+		break;
+	case IR_M_DSCP:
+		sb_addf(sb, "%s --dscp 0x%02" PRIx32, ipt_neg(m->neg), m->u.num);
+		break;
+	case IR_M_LENGTH:
+		sb_addf(sb, "%s --length ", ipt_neg(m->neg));
+		ipt_range(sb, &m->u.range, ':');
+		break;
+	case IR_M_TTL:
+		ipt_ttl(c, m);
+		break;
+	case IR_M_COMMENT:
+		sb_add(sb, " --comment");
+		ipt_string(sb, m->u.str);
+		break;
+	case IR_M_ADDRTYPE:
+		ipt_addrtype(c, m);
+		break;
+	case IR_M_OWNER:
+		ipt_owner(c, m);
+		break;
+	case IR_M_TCPMSS:
+		sb_addf(sb, "%s --mss ", ipt_neg(m->neg));
+		ipt_range(sb, &m->u.range, ':');
+		break;
+	case IR_M_PKTTYPE:
+		sb_addf(sb, "%s --pkt-type %s", ipt_neg(m->neg),
+			m->u.num == IR_PKT_BROADCAST ? "broadcast" :
+			m->u.num == IR_PKT_MULTICAST ? "multicast" : "unicast");
+		break;
+	case IR_M_HELPER:
+		sb_addf(sb, "%s --helper", ipt_neg(m->neg));
+		ipt_string(sb, m->u.str);
+		break;
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		ipt_iprange(c, m);
+		break;
+	case IR_M_PROTO:
+	case IR_M_IIF:
+	case IR_M_OIF:
+	case IR_M_FRAG:
+		break;		/* built-in, printed before the modules */
+	}
+}
+
+/* ---- one printed rule ------------------------------------------------------------- */
+
+/* What varies between the copies of one IR rule. */
+struct ipt_pick {
+	const struct ir_addr *saddr, *daddr;	/* the address of this copy, or NULL */
+	const char *iif, *oif;
+	const struct ir_range *port;		/* for an expanded port list */
+	const struct ir_match *port_m;
+};
+
+static void ipt_addr_opt(struct ipt_ctx *c, const struct ir_match *m, const struct ir_addr *a,
+			 const char *opt)
+{
+	if (a->kind == IR_ADDR_IFADDR) {
+		ipt_error(c, &a->loc, "internal error: address of interface '%s' reached the "
+			  "iptables backend unresolved", a->ifname);
+		return;
+	}
+	if (a->plen == 0 && !m->neg)
+		return;		/* 0/0: iptables-save prints nothing */
+	sb_addf(c->sb, "%s -%s ", ipt_neg(m->neg), opt);
+	ipt_ip(c->sb, a->lo, a->af);
+	sb_addf(c->sb, "/%u", a->plen);
+}
+
+static void ipt_builtins(struct ipt_ctx *c, const struct ir_rule *r, const struct ipt_pick *pk)
+{
+	const struct ir_match *s = NULL, *d = NULL, *i = NULL, *o = NULL, *p = NULL, *f = NULL;
+
+	for (const struct ir_match *m = r->matches; m; m = m->next) {
+		if (!match_builtin(m))
+			continue;
+		switch (m->kind) {
+		case IR_M_SADDR: s = m; break;
+		case IR_M_DADDR: d = m; break;
+		case IR_M_IIF: i = m; break;
+		case IR_M_OIF: o = m; break;
+		case IR_M_PROTO: p = m; break;
+		case IR_M_FRAG: f = m; break;
+		case IR_M_SPORT: case IR_M_DPORT: case IR_M_PORT: case IR_M_TCPFLAGS:
+		case IR_M_TCPOPTION: case IR_M_ICMP: case IR_M_ICMP_ANY: case IR_M_CTSTATE:
+		case IR_M_CTSTATUS: case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC:
+		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
+		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
+		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+			break;
+		}
+	}
+	if (s)
+		ipt_addr_opt(c, s, pk->saddr, "s");
+	if (d)
+		ipt_addr_opt(c, d, pk->daddr, "d");
+	if (i)
+		sb_addf(c->sb, "%s -i %s", ipt_neg(i->neg), pk->iif);
+	if (o)
+		sb_addf(c->sb, "%s -o %s", ipt_neg(o->neg), pk->oif);
+	if (p && p->u.proto) {
+		const char *name = ipt_proto_name(p->u.proto);
+
+		if (name)
+			sb_addf(c->sb, "%s -p %s", ipt_neg(p->neg), name);
+		else
+			sb_addf(c->sb, "%s -p %u", ipt_neg(p->neg), p->u.proto);
+	}
+	if (f) {
+		if (c->fam == IR_FAM_IPV6)
+			ipt_error(c, &f->loc, "-f does not exist in ip6tables (use -m frag)");
+		else
+			sb_addf(c->sb, "%s -f", ipt_neg(f->neg));
+	}
+}
+
+static void ipt_modules(struct ipt_ctx *c, const struct ir_rule *r, const struct ipt_pick *pk)
+{
+	/* groups in order of first appearance; a group is (module_seq, module) */
+	for (const struct ir_match *g = r->matches; g; g = g->next) {
+		const char *mod;
+		bool seen = false;
+
+		if (match_builtin(g))
+			continue;
+		mod = match_module(c, g);
+		if (!mod) {
+			ipt_error(c, &g->loc, "port match for protocol %u has no iptables module",
+				  g->l4proto);
+			continue;
+		}
+		for (const struct ir_match *p = r->matches; p != g; p = p->next)
+			if (!match_builtin(p) && p->module_seq == g->module_seq &&
+			    match_module(c, p) && strcmp(match_module(c, p), mod) == 0)
+				seen = true;
+		if (seen)
+			continue;
+		sb_addf(c->sb, " -m %s", mod);
+		for (unsigned rank = 0; rank <= 4; rank++)
+			for (const struct ir_match *m = g; m; m = m->next) {
+				const char *mm;
+
+				if (match_builtin(m) || m->module_seq != g->module_seq ||
+				    match_rank(m) != rank)
+					continue;
+				mm = match_module(c, m);
+				if (!mm || strcmp(mm, mod) != 0)
+					continue;
+				if (m == pk->port_m) {
+					struct ir_match one = *m;
+
+					one.u.ports.v = (struct ir_range *)pk->port;
+					one.u.ports.n = 1;
+					ipt_match(c, &one, mod);
+				} else {
+					ipt_match(c, m, mod);
+				}
+			}
+	}
+}
+
+/* ---- targets ------------------------------------------------------------------------- */
+
+static const char *ipt_reject_name(const struct ipt_ctx *c, enum ir_reject rj)
+{
+	bool v6 = c->fam == IR_FAM_IPV6;
+
+	switch (rj) {
+	case IR_REJ_DEFAULT: return v6 ? "icmp6-port-unreachable" : "icmp-port-unreachable";
+	case IR_REJ_TCP_RESET: return "tcp-reset";
+	case IR_REJ_NET_UNREACH: return v6 ? NULL : "icmp-net-unreachable";
+	case IR_REJ_HOST_UNREACH: return v6 ? NULL : "icmp-host-unreachable";
+	case IR_REJ_PORT_UNREACH: return v6 ? NULL : "icmp-port-unreachable";
+	case IR_REJ_PROTO_UNREACH: return v6 ? NULL : "icmp-proto-unreachable";
+	case IR_REJ_NET_PROHIB: return v6 ? NULL : "icmp-net-prohibited";
+	case IR_REJ_HOST_PROHIB: return v6 ? NULL : "icmp-host-prohibited";
+	case IR_REJ_ADMIN_PROHIB: return v6 ? NULL : "icmp-admin-prohibited";
+	case IR_REJ6_NO_ROUTE: return v6 ? "icmp6-no-route" : NULL;
+	case IR_REJ6_ADM_PROHIB: return v6 ? "icmp6-adm-prohibited" : NULL;
+	case IR_REJ6_ADDR_UNREACH: return v6 ? "icmp6-addr-unreachable" : NULL;
+	case IR_REJ6_PORT_UNREACH: return v6 ? "icmp6-port-unreachable" : NULL;
+	case IR_REJ6_POLICY_FAIL: return v6 ? "icmp6-policy-fail" : NULL;
+	case IR_REJ6_REJECT_ROUTE: return v6 ? "icmp6-reject-route" : NULL;
+	}
+	return NULL;
+}
+
+static void ipt_nat_flags(struct strbuf *sb, uint32_t f, bool persistent_ok)
+{
+	if (f & IR_NAT_RANDOM)
+		sb_add(sb, " --random");
+	if (f & IR_NAT_FULLY_RANDOM)
+		sb_add(sb, " --random-fully");
+	if (persistent_ok && (f & IR_NAT_PERSISTENT))
+		sb_add(sb, " --persistent");
+}
+
+static void ipt_nat_ports(struct strbuf *sb, const struct ir_nat *n)
+{
+	sb_addf(sb, "%u", n->port_lo);
+	if (n->port_hi != n->port_lo)
+		sb_addf(sb, "-%u", n->port_hi);
+}
+
+static void ipt_nat_to(struct ipt_ctx *c, const struct ir_verdict *v, const char *target,
+		       const char *opt)
+{
+	const struct ir_nat *n = &v->u.nat;
+	bool br = c->fam == IR_FAM_IPV6 && n->has_port;
+
+	sb_addf(c->sb, " -j %s --%s ", target, opt);
+	if (n->has_addr) {
+		const struct ir_addr *a = &n->addr;
+
+		if (a->kind == IR_ADDR_IFADDR) {
+			ipt_error(c, &a->loc, "internal error: address of interface '%s' reached "
+				  "the iptables backend unresolved", a->ifname);
+			return;
+		}
+		sb_add(c->sb, br ? "[" : "");
+		ipt_ip(c->sb, a->lo, a->af);
+		sb_add(c->sb, br ? "]" : "");
+		if (a->kind == IR_ADDR_RANGE) {
+			sb_add(c->sb, br ? "-[" : "-");
+			ipt_ip(c->sb, a->hi, a->af);
+			sb_add(c->sb, br ? "]" : "");
+		}
+	}
+	if (n->has_port) {
+		sb_addc(c->sb, ':');
+		ipt_nat_ports(c->sb, n);
+	}
+	ipt_nat_flags(c->sb, n->flags, true);
+}
+
+static void ipt_verdict(struct ipt_ctx *c, const struct ir_verdict *v)
+{
+	const char *s;
+
+	switch (v->kind) {
+	case IR_V_NONE:
+		break;
+	case IR_V_ACCEPT:
+		sb_add(c->sb, " -j ACCEPT");
+		break;
+	case IR_V_DROP:
+		sb_add(c->sb, " -j DROP");
+		break;
+	case IR_V_RETURN:
+		sb_add(c->sb, " -j RETURN");
+		break;
+	case IR_V_JUMP:
+		sb_addf(c->sb, " -j %s", v->u.chain.name);
+		break;
+	case IR_V_GOTO:
+		sb_addf(c->sb, " -g %s", v->u.chain.name);
+		break;
+	case IR_V_REJECT:
+		s = ipt_reject_name(c, v->u.reject);
+		if (!s)
+			ipt_error(c, &v->loc, "this REJECT type does not exist for %s",
+				  c->fam == IR_FAM_IPV6 ? "IPv6" : "IPv4");
+		else
+			sb_addf(c->sb, " -j REJECT --reject-with %s", s);
+		break;
+	case IR_V_MASQUERADE:
+	case IR_V_REDIRECT:
+		sb_addf(c->sb, " -j %s", v->kind == IR_V_MASQUERADE ? "MASQUERADE" : "REDIRECT");
+		if (v->u.nat.has_port) {
+			sb_add(c->sb, " --to-ports ");
+			ipt_nat_ports(c->sb, &v->u.nat);
+		}
+		ipt_nat_flags(c->sb, v->u.nat.flags, false);
+		break;
+	case IR_V_SNAT:
+		ipt_nat_to(c, v, "SNAT", "to-source");
+		break;
+	case IR_V_DNAT:
+		ipt_nat_to(c, v, "DNAT", "to-destination");
+		break;
+	}
+}
+
+/* (x & ~mask) ^ value pairs as --set-xmark prints them. */
+static void ipt_xmark(const struct ir_stmt *s, uint32_t width_mask, uint32_t *val, uint32_t *mask)
+{
+	uint32_t v = s->u.setmark.value;
+
+	switch (s->u.setmark.op) {
+	case IR_MARK_SET:
+		*val = v;
+		*mask = s->u.setmark.mask;
+		break;
+	case IR_MARK_AND:
+		*val = 0;
+		*mask = ~v & width_mask;
+		break;
+	case IR_MARK_OR:
+		*val = v;
+		*mask = v;
+		break;
+	case IR_MARK_XOR:
+	case IR_MARK_SAVE:
+	case IR_MARK_RESTORE:
+		*val = v;
+		*mask = 0;
+		break;
+	}
+}
+
+static void ipt_stmt(struct ipt_ctx *c, const struct ir_stmt *s)
+{
+	struct strbuf *sb = c->sb;
+	uint32_t v, m;
+
+	switch (s->kind) {
+	case IR_S_LOG: {
+		uint32_t f = s->u.log.flags;
+
+		sb_add(sb, " -j LOG");
+		if (s->u.log.prefix && s->u.log.prefix[0]) {
+			sb_add(sb, " --log-prefix");
+			ipt_string(sb, s->u.log.prefix);
+		}
+		if (s->u.log.level >= 0 && s->u.log.level != 4)
+			sb_addf(sb, " --log-level %d", s->u.log.level);
+		if (f & IR_LOG_TCPSEQ)
+			sb_add(sb, " --log-tcp-sequence");
+		if (f & IR_LOG_TCPOPT)
+			sb_add(sb, " --log-tcp-options");
+		if (f & IR_LOG_IPOPT)
+			sb_add(sb, " --log-ip-options");
+		if (f & IR_LOG_UID)
+			sb_add(sb, " --log-uid");
+		if (f & IR_LOG_MACDECODE)
+			sb_add(sb, " --log-macdecode");
+		break;
+	}
+	case IR_S_NFLOG:
+		sb_add(sb, " -j NFLOG");
+		if (s->u.nflog.prefix && s->u.nflog.prefix[0]) {
+			sb_add(sb, " --nflog-prefix");
+			ipt_string(sb, s->u.nflog.prefix);
+		}
+		if (s->u.nflog.group)
+			sb_addf(sb, " --nflog-group %u", s->u.nflog.group);
+		if (s->u.nflog.snaplen)
+			sb_addf(sb, " --nflog-size %" PRIu32, s->u.nflog.snaplen);
+		if (s->u.nflog.threshold > 1)
+			sb_addf(sb, " --nflog-threshold %u", s->u.nflog.threshold);
+		break;
+	case IR_S_MARK:
+		if (s->u.setmark.op == IR_MARK_SAVE || s->u.setmark.op == IR_MARK_RESTORE) {
+			ipt_error(c, &s->loc, "internal error: save/restore on MARK");
+			break;
+		}
+		ipt_xmark(s, 0xffffffffu, &v, &m);
+		sb_addf(sb, " -j MARK --set-xmark 0x%" PRIx32 "/0x%" PRIx32, v, m);
+		break;
+	case IR_S_CONNMARK:
+		if (s->u.setmark.op == IR_MARK_SAVE || s->u.setmark.op == IR_MARK_RESTORE) {
+			sb_addf(sb, " -j CONNMARK --%s-mark --nfmask 0x%" PRIx32 " --ctmask 0x%" PRIx32,
+				s->u.setmark.op == IR_MARK_SAVE ? "save" : "restore",
+				s->u.setmark.nfmask, s->u.setmark.ctmask);
+			break;
+		}
+		ipt_xmark(s, 0xffffffffu, &v, &m);
+		sb_addf(sb, " -j CONNMARK --set-xmark 0x%" PRIx32 "/0x%" PRIx32, v, m);
+		break;
+	case IR_S_TOS:
+		if (s->u.setmark.op == IR_MARK_SAVE || s->u.setmark.op == IR_MARK_RESTORE) {
+			ipt_error(c, &s->loc, "internal error: save/restore on TOS");
+			break;
+		}
+		ipt_xmark(s, 0xff, &v, &m);
+		sb_addf(sb, " -j TOS --set-tos 0x%02" PRIx32 "/0x%02" PRIx32, v & 0xff, m & 0xff);
+		break;
+	case IR_S_DSCP:
+		sb_addf(sb, " -j DSCP --set-dscp 0x%02" PRIx32, s->u.num);
+		break;
+	case IR_S_TTL:
+		sb_addf(sb, " -j %s --%s-%s %u", c->fam == IR_FAM_IPV6 ? "HL" : "TTL",
+			c->fam == IR_FAM_IPV6 ? "hl" : "ttl",
+			s->u.ttl.op == IR_TTL_SET ? "set" : s->u.ttl.op == IR_TTL_INC ? "inc" : "dec",
+			s->u.ttl.value);
+		break;
+	case IR_S_TCPMSS:
+		if (s->u.num)
+			sb_addf(sb, " -j TCPMSS --set-mss %" PRIu32, s->u.num);
+		else
+			sb_add(sb, " -j TCPMSS --clamp-mss-to-pmtu");
+		break;
+	case IR_S_NOTRACK:
+		/* the spelling of 2.6-era scripts; CT --notrack saves differently */
+		sb_add(sb, " -j NOTRACK");
+		break;
+	case IR_S_CT_HELPER:
+		sb_add(sb, " -j CT --helper");
+		ipt_string(sb, s->u.str);
+		break;
+	}
+}
+
+/* ---- rule expansion -------------------------------------------------------------- */
+
+static void ipt_location(struct ipt_ctx *c, const struct loc *loc)
+{
+	if (!c->o || !c->o->locations || !loc->file)
+		return;
+	sb_addf(c->sb, "# %s:%u\n", loc->file->path, loc->line);
+}
+
+/* One line: -A chain, the matches of this copy, one target. */
+static void ipt_line(struct ipt_ctx *c, const struct ir_chain *ch, const struct ir_rule *r,
+		     const struct ipt_pick *pk, const struct ir_stmt *stmt)
+{
+	sb_addf(c->sb, "-A %s", ch->name);
+	ipt_builtins(c, r, pk);
+	ipt_modules(c, r, pk);
+	if (stmt)
+		ipt_stmt(c, stmt);
+	else
+		ipt_verdict(c, &r->verdict);
+	sb_addc(c->sb, '\n');
+}
+
+static bool stmt_changes_match(const struct ir_stmt *s, const struct ir_match *m)
+{
+	switch (s->kind) {
+	case IR_S_MARK:
+		return m->kind == IR_M_MARK ||
+		       (m->kind == IR_M_CONNMARK && s->u.setmark.op == IR_MARK_RESTORE);
+	case IR_S_CONNMARK:
+		return m->kind == IR_M_CONNMARK || m->kind == IR_M_MARK;
+	case IR_S_TOS:
+	case IR_S_DSCP:
+		return m->kind == IR_M_TOS || m->kind == IR_M_DSCP;
+	case IR_S_TTL:
+		return m->kind == IR_M_TTL;
+	case IR_S_TCPMSS:
+		return m->kind == IR_M_TCPMSS;
+	case IR_S_NOTRACK:
+	case IR_S_CT_HELPER:
+		return m->kind == IR_M_CTSTATE || m->kind == IR_M_HELPER;
+	case IR_S_LOG:
+	case IR_S_NFLOG:
+		return false;
+	}
+	return false;
+}
+
+/* Several targets in one rule: one line each (see the top of the file). */
+static bool ipt_split_ok(struct ipt_ctx *c, const struct ir_rule *r)
+{
+	unsigned ntargets = (r->verdict.kind != IR_V_NONE);
+
+	for (const struct ir_stmt *s = r->stmts; s; s = s->next)
+		ntargets++;
+	if (ntargets <= 1)
+		return true;
+	for (const struct ir_match *m = r->matches; m; m = m->next) {
+		if (m->kind == IR_M_LIMIT)
+			return ipt_error(c, &m->loc, "this rule needs one iptables rule per action, "
+					 "and each copy of the limit would allow the full rate"), false;
+		for (const struct ir_stmt *s = r->stmts; s; s = s->next)
+			if (stmt_changes_match(s, m))
+				return ipt_error(c, &s->loc, "this rule needs one iptables rule per "
+						 "action, and this action changes what a later copy "
+						 "matches"), false;
+	}
+	return true;
+}
+
+static void ipt_rule_targets(struct ipt_ctx *c, const struct ir_chain *ch,
+			     const struct ir_rule *r, const struct ipt_pick *pk)
+{
+	for (const struct ir_stmt *s = r->stmts; s; s = s->next)
+		ipt_line(c, ch, r, pk, s);
+	if (r->verdict.kind != IR_V_NONE || !r->stmts)
+		ipt_line(c, ch, r, pk, NULL);
+}
+
+/* A list iptables cannot hold in one option; the caller checked negation. */
+static const struct ir_match *find_list(const struct ir_rule *r, enum ir_match_kind k)
+{
+	for (const struct ir_match *m = r->matches; m; m = m->next)
+		if (m->kind == k)
+			return m;
+	return NULL;
+}
+
+static bool ipt_lists_ok(struct ipt_ctx *c, const struct ir_rule *r, const struct ir_match **pm)
+{
+	*pm = NULL;
+	for (const struct ir_match *m = r->matches; m; m = m->next) {
+		unsigned n = 0;
+
+		switch (m->kind) {
+		case IR_M_SADDR: case IR_M_DADDR: n = m->u.addrs.n; break;
+		case IR_M_IIF: case IR_M_OIF: n = m->u.ifaces.n; break;
+		case IR_M_SPORT: case IR_M_DPORT:
+			if (strcmp(match_module(c, m) ? match_module(c, m) : "", "multiport") == 0)
+				continue;
+			n = m->u.ports.n;
+			if (n > 1) {
+				if (*pm)
+					return ipt_error(c, &m->loc, "two port lists in one rule "
+							 "cannot be written for iptables"), false;
+				*pm = m;
+			}
+			break;
+		case IR_M_PROTO: case IR_M_PORT: case IR_M_TCPFLAGS: case IR_M_TCPOPTION:
+		case IR_M_ICMP: case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE:
+		case IR_M_CTSTATUS: case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC:
+		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
+		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
+		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+			continue;
+		}
+		if (n == 0)
+			return ipt_error(c, &m->loc, "internal error: empty list"), false;
+		/* !{a,b} is "neither": one iptables rule per element would be "not a
+		 * OR not b" -- a different, more permissive rule for ACCEPT */
+		if (n > 1 && m->neg)
+			return ipt_error(c, &m->loc, "a negated list cannot be written for "
+					 "iptables, which takes one value per option"), false;
+		if (n > 1 && find_list(r, IR_M_LIMIT))
+			return ipt_error(c, &m->loc, "this list needs one iptables rule per "
+					 "element, and each copy of the limit would allow the "
+					 "full rate"), false;
+	}
+	return true;
+}
+
+static unsigned list_n(const struct ir_match *m)
+{
+	if (!m)
+		return 1;
+	switch (m->kind) {
+	case IR_M_SADDR: case IR_M_DADDR:
+		return match_builtin(m) ? m->u.addrs.n : 1;
+	case IR_M_IIF: case IR_M_OIF:
+		return m->u.ifaces.n;
+	case IR_M_SPORT: case IR_M_DPORT:
+		return m->u.ports.n;
+	case IR_M_PROTO: case IR_M_PORT: case IR_M_TCPFLAGS: case IR_M_TCPOPTION:
+	case IR_M_ICMP: case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE:
+	case IR_M_CTSTATUS: case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC:
+	case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
+	case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
+	case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+		return 1;
+	}
+	return 1;
+}
+
+static void ipt_rule(struct ipt_ctx *c, const struct ir_chain *ch, const struct ir_rule *r)
+{
+	const struct ir_match *s = NULL, *d = NULL, *i = NULL, *o = NULL, *pm;
+	struct ipt_pick pk = { 0 };
+
+	if (!ipt_lists_ok(c, r, &pm) || !ipt_split_ok(c, r))
+		return;
+	for (const struct ir_match *m = r->matches; m; m = m->next) {
+		if (m->kind == IR_M_SADDR && match_builtin(m))
+			s = m;
+		if (m->kind == IR_M_DADDR && match_builtin(m))
+			d = m;
+		if (m->kind == IR_M_IIF)
+			i = m;
+		if (m->kind == IR_M_OIF)
+			o = m;
+	}
+	ipt_location(c, &r->loc);
+	pk.port_m = pm;
+	/* iptables' own nesting: source outer, destination inner; interface
+	 * and port lists (from other dialects) innermost */
+	for (unsigned a = 0; a < list_n(s); a++)
+		for (unsigned b = 0; b < list_n(d); b++)
+			for (unsigned x = 0; x < list_n(i); x++)
+				for (unsigned y = 0; y < list_n(o); y++)
+					for (unsigned z = 0; z < list_n(pm); z++) {
+						pk.saddr = s ? &s->u.addrs.v[a] : NULL;
+						pk.daddr = d ? &d->u.addrs.v[b] : NULL;
+						pk.iif = i ? i->u.ifaces.v[x] : NULL;
+						pk.oif = o ? o->u.ifaces.v[y] : NULL;
+						pk.port = pm ? &pm->u.ports.v[z] : NULL;
+						ipt_rule_targets(c, ch, r, &pk);
+					}
+}
+
+/* ---- tables ------------------------------------------------------------------------ */
+
+static void ipt_helpers(struct ipt_ctx *c, const struct ir_ruleset *rs, const char *chain)
+{
+	for (const struct ir_helper *h = rs->helpers; h; h = h->next) {
+		const char *p = h->l4proto == 6 ? "tcp" : h->l4proto == 17 ? "udp" : NULL;
+
+		if (!p) {
+			ipt_error(c, &h->loc, "helper '%s' for protocol %u: only tcp and udp "
+				  "helpers exist", h->name, h->l4proto);
+			continue;
+		}
+		for (unsigned i = 0; i < h->nports; i++) {
+			ipt_location(c, &h->loc);
+			sb_addf(c->sb, "-A %s -p %s -m %s --dport ", chain, p, p);
+			ipt_range(c->sb, &h->ports[i], ':');
+			sb_add(c->sb, " -j CT --helper");
+			ipt_string(c->sb, h->name);
+			sb_addc(c->sb, '\n');
+		}
+	}
+}
+
+static void ipt_table(struct ipt_ctx *c, const struct ir_ruleset *rs, const struct ir_table *t,
+		      bool helpers)
+{
+	sb_addf(c->sb, "*%s\n", t->name);
+	for (const struct ir_chain *ch = t->chains; ch; ch = ch->next) {
+		if (strchr(ch->name, ' ') || strchr(ch->name, '\t') || strchr(ch->name, '\n')) {
+			ipt_error(c, &ch->loc, "chain name '%s' contains white space", ch->name);
+			continue;
+		}
+		if (ch->builtin)
+			sb_addf(c->sb, ":%s %s [0:0]\n", ch->name,
+				ch->policy == IR_POLICY_DROP ? "DROP" : "ACCEPT");
+		else
+			sb_addf(c->sb, ":%s - [0:0]\n", ch->name);
+	}
+	for (const struct ir_chain *ch = t->chains; ch; ch = ch->next) {
+		if (helpers && ch->builtin && (ch->hook == IR_HOOK_PREROUTING ||
+					       ch->hook == IR_HOOK_OUTPUT)) {
+			sb_add(c->sb, "# conntrack helpers (Linux >= 6.0 does not assign them by port)\n");
+			ipt_helpers(c, rs, ch->name);
+		}
+		for (const struct ir_rule *r = ch->rules; r; r = r->next)
+			ipt_rule(c, ch, r);
+	}
+	sb_add(c->sb, "COMMIT\n");
+}
+
+int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
+	     const struct emit_opts *o, struct diag_queue *dq)
+{
+	struct strbuf text = { 0 };
+	struct ipt_ctx c = { .o = o, .dq = dq, .sb = &text, .fam = fam };
+	bool raw_seen = false;
+
+	sb_addf(&text, "# generated by masqc");
+	if (o && o->ninputs) {
+		sb_add(&text, " from");
+		for (unsigned i = 0; i < o->ninputs; i++)
+			sb_addf(&text, "%s %s", i ? "," : "", o->inputs[i]);
+	}
+	sb_addc(&text, '\n');
+	for (const struct ir_table *t = rs->tables; t; t = t->next) {
+		if (t->family != fam)
+			continue;
+		if (strcmp(t->name, "raw") == 0)
+			raw_seen = true;
+		ipt_table(&c, rs, t, rs->helpers && strcmp(t->name, "raw") == 0);
+	}
+	if (rs->helpers && !raw_seen) {
+		/* the script has no raw rules: a raw table just for the helpers */
+		sb_add(&text, "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+		sb_add(&text, "# conntrack helpers (Linux >= 6.0 does not assign them by port)\n");
+		ipt_helpers(&c, rs, "PREROUTING");
+		ipt_helpers(&c, rs, "OUTPUT");
+		sb_add(&text, "COMMIT\n");
+	}
+	if (c.err == 0)
+		fputs(sb_str(&text), out);
+	sb_free(&text);
+	return c.err;
+}
