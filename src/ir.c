@@ -823,3 +823,11 @@ const char *ir_family_name(enum ir_family f)
 	}
 	return "?";
 }
+
+void ir_chain_rename(struct ir_chain *c, const char *name)
+{
+	index_del(c->table->index, c);
+	free(c->name);
+	c->name = xstrdup(name);
+	index_put(c->table->index, c);
+}

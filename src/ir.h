@@ -337,6 +337,8 @@ struct ir_chain *ir_chain_find(const struct ir_table *t, const char *name);
 struct ir_chain *ir_chain_new_user(struct ir_table *t, const char *name, const struct loc *loc);
 void ir_chain_delete(struct ir_chain *c);		/* unlinks and frees */
 void ir_chain_flush(struct ir_chain *c);
+/* iptables -E: renames in place (position, rules and references kept). */
+void ir_chain_rename(struct ir_chain *c, const char *name);
 
 /* pos: 1-based insertion position (iptables -I n); 0 = append. */
 void ir_chain_insert(struct ir_chain *c, struct ir_rule *r, unsigned pos);

@@ -12,6 +12,7 @@ struct parse_ctx {
 	struct diag_queue *dq;
 	struct source_set *ss;
 	bool strict;		/* unknown commands are errors, not warnings */
+	bool noflush;		/* iptsave_parse: iptables-restore -n (keep what the tables hold) */
 };
 
 /* Routes each command by the basename of argv[0]: iptables, ip6tables
@@ -27,6 +28,9 @@ int ipt_command(struct parse_ctx *pc, const struct command *cmd, enum ir_family 
 /* iptables-save / iptables-restore format. */
 bool iptsave_detect(const struct src_file *f);
 int iptsave_parse(struct parse_ctx *pc, const struct src_file *f, enum ir_family fam);
+/* For a dump given without saying which: IPv6 if a rule names ICMPv6, HL,
+ * or an address with ':' in -s/-d; otherwise IPv4. */
+enum ir_family iptsave_guess_family(const struct src_file *f);
 
 /* Post-parse pass: resolves jump targets (sets ir_verdict.u.chain.target and
  * ir_chain.refs), detects jump loops, and handles interface-address values
