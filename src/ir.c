@@ -106,7 +106,9 @@ struct ir_ruleset *ir_ruleset_new(void)
 static void addr_free_contents(struct ir_addr *a)
 {
 	free(a->ifname);
+	free(a->var);
 	a->ifname = NULL;
+	a->var = NULL;
 }
 
 static void match_free(struct ir_match *m)
@@ -263,6 +265,20 @@ struct ir_match *ir_match_new(struct ir_rule *r, enum ir_match_kind kind, const 
 		pp = &(*pp)->next;
 	*pp = m;
 	return m;
+}
+
+void ir_match_remove(struct ir_rule *r, struct ir_match *m)
+{
+	struct ir_match **pp;
+
+	for (pp = &r->matches; *pp; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			m->next = NULL;
+			match_free(m);
+			return;
+		}
+	}
 }
 
 struct ir_stmt *ir_stmt_new(struct ir_rule *r, enum ir_stmt_kind kind, const struct loc *loc)

@@ -43,6 +43,7 @@ struct ir_addr {
 	uint8_t lo[16];		/* network order; IPv4 uses the first 4 bytes */
 	uint8_t hi[16];		/* RANGE only */
 	char *ifname;		/* IFADDR only */
+	char *var;		/* IFADDR: the shell variable it came through, or NULL */
 	struct loc loc;
 };
 
@@ -350,6 +351,8 @@ bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b);
 struct ir_rule *ir_rule_new(const struct loc *loc);
 void ir_rule_free(struct ir_rule *r);
 struct ir_match *ir_match_new(struct ir_rule *r, enum ir_match_kind kind, const struct loc *loc);	/* appended */
+/* Unlinks m from r and frees it. */
+void ir_match_remove(struct ir_rule *r, struct ir_match *m);
 struct ir_stmt *ir_stmt_new(struct ir_rule *r, enum ir_stmt_kind kind, const struct loc *loc);	/* appended */
 
 void ir_add_helper(struct ir_ruleset *rs, struct ir_helper *h);

@@ -168,8 +168,10 @@ static const char *rule_oif(const struct ir_rule *r)
 
 static int ifaddr_error(struct diag_queue *dq, const struct ir_addr *a, const char *where)
 {
-	char *hint = xasprintf("give -D VAR=ADDRESS for the variable holding the address of %s",
-			       a->ifname ? a->ifname : "the interface");
+	char *hint = a->var ? xasprintf("give -D %s=ADDRESS (the address %s has when the "
+					"firewall is loaded)", a->var, a->ifname ? a->ifname : "the interface")
+			    : xasprintf("give -D VAR=ADDRESS for the variable holding the address of %s",
+					a->ifname ? a->ifname : "the interface");
 
 	diag_add(dq, DIAG_ERROR, &a->loc, hint, "the address of interface %s is only known when the "
 		 "script runs; masqc cannot put it %s", a->ifname ? a->ifname : "?", where);
@@ -204,6 +206,7 @@ static int resolve_ifaddr(struct ir_rule *r, struct diag_queue *dq)
 		diag_note(dq, &r->verdict.loc, "SNAT to the address of %s on packets leaving %s is "
 			  "MASQUERADE (which also follows address changes)", oif, oif);
 		free(nat->addr.ifname);
+		free(nat->addr.var);
 		memset(&nat->addr, 0, sizeof(nat->addr));
 		nat->has_addr = false;
 		r->verdict.kind = IR_V_MASQUERADE;

@@ -814,7 +814,7 @@ static void ipt_xmark(const struct ir_stmt *s, uint32_t width_mask, uint32_t *va
 static void ipt_stmt(struct ipt_ctx *c, const struct ir_stmt *s)
 {
 	struct strbuf *sb = c->sb;
-	uint32_t v, m;
+	uint32_t v = 0, m = 0;
 
 	switch (s->kind) {
 	case IR_S_LOG: {

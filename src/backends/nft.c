@@ -1192,7 +1192,7 @@ static uint8_t rule_tos_keep(struct nft_ctx *c, const struct ir_rule *r)
  * conntrack template, before conntrack runs.  nft's `ct helper set` needs
  * the conntrack entry, which does not exist yet at raw priority (-300): the
  * statement would silently do nothing there.  Such rules move to the
- * helpers_* chains (priority 0, `ct state new`); see helpers_chain(). */
+ * helpers_raw_* chains (priority -150, `ct state new`); see helpers_raw_chain(). */
 static bool rule_has_ct_helper(const struct ir_rule *r)
 {
 	for (const struct ir_stmt *s = r->stmts; s; s = s->next)
@@ -1295,7 +1295,13 @@ static void nft_base_header(struct nft_ctx *c, const char *type, enum ir_hook ho
 
 static bool chain_emittable(const struct ir_chain *ch)
 {
-	return !ch->builtin || ch->rules || ch->policy != IR_POLICY_ACCEPT;
+	if (!ch->builtin || ch->policy != IR_POLICY_ACCEPT)
+		return true;
+	/* a builtin whose rules all moved to helpers_raw_* is empty here */
+	for (const struct ir_rule *r = ch->rules; r; r = r->next)
+		if (!(rule_has_ct_helper(r) && rule_helper_movable(ch, r)))
+			return true;
+	return false;
 }
 
 static void chain_emit(struct nft_ctx *c, const struct ir_chain *ch, bool *first)
@@ -1363,7 +1369,9 @@ static bool helper_ok(struct nft_ctx *c, const struct ir_helper *h)
 	return true;
 }
 
-static void helpers_chain(struct nft_ctx *c, const char *chain, enum ir_hook hook, bool *first)
+/* The modprobe-derived assignments (priority 0, see above). */
+static void helpers_module_chain(struct nft_ctx *c, const char *chain, enum ir_hook hook,
+				 bool *first)
 {
 	if (!*first)
 		sb_addc(c->sb, '\n');
@@ -1382,6 +1390,35 @@ static void helpers_chain(struct nft_ctx *c, const char *chain, enum ir_hook hoo
 		sb_addf(c->sb, " ct helper set \"%s\"\n", name);
 		nft_helper_obj_add(c, name, h->name, h->l4proto);
 	}
+	sb_add(c->sb, "\t}\n");
+}
+
+static bool hook_moves_helpers(const struct nft_ctx *c, enum ir_hook hook)
+{
+	for (const struct ir_table *t = c->rs->tables; t; t = t->next)
+		if (t->family == c->fam)
+			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
+				if (ch->hook == hook)
+					for (const struct ir_rule *r = ch->rules; r; r = r->next)
+						if (rule_has_ct_helper(r) && rule_helper_movable(ch, r))
+							return true;
+	return false;
+}
+
+/* The script's own raw-table CT --helper rules.  Priority -150 is after
+ * conntrack (-200), so `ct helper set` works, and before dstnat (-100), so
+ * the rule still sees the destination the raw table saw: a rule written
+ * for the public address keeps matching when a DNAT follows. */
+static void helpers_raw_chain(struct nft_ctx *c, const char *chain, enum ir_hook hook,
+			      bool *first)
+{
+	if (!hook_moves_helpers(c, hook))
+		return;
+	if (!*first)
+		sb_addc(c->sb, '\n');
+	*first = false;
+	sb_addf(c->sb, "\tchain %s {\n", chain);
+	nft_base_header(c, "filter", hook, -150, IR_POLICY_ACCEPT);
 	for (const struct ir_table *t = c->rs->tables; t; t = t->next) {
 		if (t->family != c->fam)
 			continue;
@@ -1408,17 +1445,6 @@ static bool family_has_content(const struct ir_ruleset *rs, enum ir_family fam)
 	return false;
 }
 
-static bool family_moves_helpers(const struct ir_ruleset *rs, enum ir_family fam)
-{
-	for (const struct ir_table *t = rs->tables; t; t = t->next)
-		if (t->family == fam)
-			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
-				for (const struct ir_rule *r = ch->rules; r; r = r->next)
-					if (rule_has_ct_helper(r) && rule_helper_movable(ch, r))
-						return true;
-	return false;
-}
-
 static void family_emit(struct nft_ctx *c, enum ir_family fam, struct strbuf *out)
 {
 	const char *fn = ir_family_name(fam);
@@ -1434,10 +1460,12 @@ static void family_emit(struct nft_ctx *c, enum ir_family fam, struct strbuf *ou
 	for (size_t i = 0; i < c->objs.n; i++)
 		free(c->objs.v[i].name);
 	c->objs.n = 0;
-	if (c->rs->helpers || family_moves_helpers(c->rs, fam)) {
-		helpers_chain(c, "helpers_PREROUTING", IR_HOOK_PREROUTING, &first);
-		helpers_chain(c, "helpers_OUTPUT", IR_HOOK_OUTPUT, &first);
+	if (c->rs->helpers) {
+		helpers_module_chain(c, "helpers_PREROUTING", IR_HOOK_PREROUTING, &first);
+		helpers_module_chain(c, "helpers_OUTPUT", IR_HOOK_OUTPUT, &first);
 	}
+	helpers_raw_chain(c, "helpers_raw_PREROUTING", IR_HOOK_PREROUTING, &first);
+	helpers_raw_chain(c, "helpers_raw_OUTPUT", IR_HOOK_OUTPUT, &first);
 	for (const struct ir_table *t = c->rs->tables; t; t = t->next) {
 		if (t->family != fam)
 			continue;

@@ -471,12 +471,14 @@ static int parse_ifaddr(struct ipt_parse *p, const struct word *w, struct ir_add
 	a->loc = w->loc;
 	if (w->text[0]) {
 		if (w->text[0] != '/' || !parse_uint(w->text + 1, 10, maxlen, &plen) || plen != maxlen)
-			return perr(p, &w->loc, w->var ? "give -D VAR=ADDRESS to use a fixed address" : NULL,
-				    "not supported: '%s' after the address of interface %s",
-				    w->text, w->sym ? w->sym : "?");
+			return perr(p, &w->loc, NULL,
+				    "not supported: '%s' after the address of interface %s "
+				    "(give -D %s=ADDRESS to use a fixed address)",
+				    w->text, w->sym ? w->sym : "?", w->var ? w->var : "VAR");
 	}
 	a->plen = (uint8_t)plen;
 	a->ifname = xstrdup(w->sym ? w->sym : "");
+	a->var = w->var ? xstrdup(w->var) : NULL;
 	return 0;
 }
 
@@ -511,6 +513,24 @@ static int parse_addr_list(struct ipt_parse *p, const struct word *w, struct ir_
 	}
 	m->u.addrs.v = v.v;
 	m->u.addrs.n = (unsigned)v.n;
+	return 0;
+}
+
+/* iptables stores -s 0/0 as "any address": no test at all (iptables-save
+ * leaves it out).  A negated list, though, becomes one rule per address,
+ * each negated, and together they match every packet -- almost certainly
+ * not what the script meant, so say so instead of guessing. */
+static int addr_match_normalize(struct ipt_parse *p, struct ir_match *m,
+				const struct word *opt, const struct word *arg)
+{
+	const struct ir_addr *a = m->u.addrs.v;
+
+	if (m->neg && m->u.addrs.n > 1)
+		return perr(p, &arg->loc, "write the rules the script meant, e.g. one ACCEPT rule per address followed by the negated action",
+			    "'! %s a,b' makes iptables add one rule per address, each negated; "
+			    "together they match every packet", opt->text);
+	if (!m->neg && m->u.addrs.n == 1 && a->kind == IR_ADDR_PREFIX && a->plen == 0)
+		ir_match_remove(p->rule, m);
 	return 0;
 }
 
@@ -1813,6 +1833,7 @@ static int nat_to(struct ipt_parse *p, const struct word *w, struct ir_nat *nat)
 		nat->addr.plen = p->fam == IR_FAM_IPV4 ? 32 : 128;
 		nat->addr.loc = w->loc;
 		nat->addr.ifname = xstrdup(w->sym ? w->sym : "");
+		nat->addr.var = w->var ? xstrdup(w->var) : NULL;
 		nat->has_addr = true;
 		if (!*s)
 			return 0;
@@ -2771,7 +2792,9 @@ static int do_global(struct ipt_parse *p, int id, bool inv, const struct word *o
 			return perr(p, &opt->loc, NULL, "multiple %s flags not allowed", id == G_SRC ? "-s" : "-d");
 		*(id == G_SRC ? &p->seen_s : &p->seen_d) = true;
 		m = match_add(p, NULL, id == G_SRC ? IR_M_SADDR : IR_M_DADDR, inv, opt, arg);
-		return parse_addr_list(p, arg, m);
+		if (parse_addr_list(p, arg, m))
+			return -1;
+		return addr_match_normalize(p, m, opt, arg);
 	case G_IN:
 	case G_OUT:
 		rule_opt(p, opt);

@@ -1394,6 +1394,15 @@ static bool builtin_run(struct shell *sh, const fieldvec *a, const struct sh_nod
 	} else if (!strcmp(name, "exit")) {
 		sh->status = (int)num_arg(sh, a, 1, sh->status) & 255;
 		sh->flow = FLOW_EXIT;
+		/* A script that gives up (usage message, a guard that found
+		 * no address) has not set up its firewall: compiling what came
+		 * before would install a partial ruleset, at boot a fail-open
+		 * one. */
+		if (sh->status != 0)
+			diag_add(sh->dq, DIAG_ERROR, &a->v[0].loc,
+				 "check the values the script tests (-D NAME=VALUE, --arg WORD)",
+				 "the script exits with status %d here, before its ruleset is complete",
+				 sh->status);
 	} else if (!strcmp(name, "break") || !strcmp(name, "continue")) {
 		long k = num_arg(sh, a, 1, 1);
 
