@@ -1,0 +1,508 @@
+"""masqc lab: scenario files, backends, running and judging.
+
+A scenario (TOML, see docs/lab.md) names a ruleset from rulesets/, extra -D
+values, the gateway's interface names and a list of probes with the outcome
+each must have.  Each scenario runs once per backend, every time in a fresh
+topology:
+
+    nft              masqc compile -t nft       -> nft -f                (gw ns)
+    iptables-legacy  masqc compile -t iptables  -> iptables-legacy-restore
+    iptables-nft     masqc compile -t iptables  -> iptables-nft-restore
+    none             nothing loaded (lab self-test of the topology)
+
+Every probe x backend is judged against the scenario's expectation, and the
+observations of all backends are compared with each other.
+"""
+
+import os
+import shlex
+import tempfile
+import tomllib
+
+import lab
+import probes
+from lab import LabError, Topology, addr_of
+from probes import ProbeError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP_SRCDIR = os.path.normpath(os.path.join(HERE, "..", ".."))
+ALL_BACKENDS = ("nft", "iptables-legacy", "iptables-nft")
+# "original": not masqc at all -- the script itself, run unchanged with sh in
+# the gateway namespace against iptables-legacy (modprobe/lsmod/depmod are
+# no-ops).  Opt-in (--backend original), to check a scenario's expectations
+# against what the script really does on this kernel.  Note: since Linux 6.0
+# `modprobe ip_conntrack_ftp` no longer attaches helpers, so helper probes
+# of scripts without explicit CT --helper rules fail there by design.
+KNOWN_BACKENDS = ALL_BACKENDS + ("none", "original")
+
+KINDS = {
+    # kind: (required keys, optional keys, valid outcomes)
+    "tcp": (("from", "to", "port", "expect"),
+            ("name", "source", "served_by", "served_port", "mss_max",
+             "timeout", "todo", "demo"),
+            ("open", "rst", "drop") + tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())),
+    "udp": (("from", "to", "port", "expect"),
+            ("name", "source", "served_by", "served_port", "timeout", "todo", "demo"),
+            ("reply", "drop") + tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())),
+    "ping": (("from", "to", "expect"),
+             ("name", "source", "timeout", "todo", "demo"),
+             ("reply", "drop") + tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())),
+    "inject": (("from", "to", "port", "watch", "expect"),
+               ("name", "source", "proto", "timeout", "todo"),
+               ("arrives", "dropped")),
+    "ftp": (("from", "to", "mode", "expect"),
+            ("name", "server", "extended", "timeout", "todo", "demo"),
+            ("ok", "fail")),
+    "irc-dcc": (("from", "expect"),
+                ("name", "server", "peer", "port", "dcc_address", "timeout", "todo"),
+                ("ok", "fail")),
+}
+DEFAULT_TIMEOUT = {"tcp": 2.0, "udp": 2.0, "ping": 2.0, "inject": 1.0,
+                   "ftp": 5.0, "irc-dcc": 3.0}
+# what must be equal between backends
+COMPARED = ("outcome", "source", "served_by", "served_port", "dcc_address")
+
+
+class ScenarioError(Exception):
+    pass
+
+
+def _fail(path, msg):
+    raise ScenarioError("%s: %s" % (path, msg))
+
+
+def load_scenario(path):
+    try:
+        with open(path, "rb") as f:
+            sc = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ScenarioError("%s: %s" % (path, e))
+    known = {"description", "ruleset", "defines", "args", "backends", "gateway",
+             "probe", "closed"}
+    for k in sc:
+        if k not in known:
+            _fail(path, "unknown key %r (known: %s)" % (k, ", ".join(sorted(known))))
+    sc["path"] = os.path.abspath(path)
+    sc["name"] = os.path.splitext(os.path.basename(path))[0]
+    sc.setdefault("description", "")
+    sc.setdefault("defines", {})
+    sc.setdefault("args", [])
+    sc.setdefault("backends", list(ALL_BACKENDS))
+    for b in sc["backends"]:
+        if b not in KNOWN_BACKENDS:
+            _fail(path, "unknown backend %r (known: %s)" % (b, ", ".join(KNOWN_BACKENDS)))
+    if "ruleset" not in sc and sc["backends"] != ["none"]:
+        _fail(path, "no ruleset given (only a backends = [\"none\"] scenario may omit it)")
+    sc.setdefault("closed", [])
+    for c in sc["closed"]:
+        proto, _, port = str(c).partition("/")
+        if proto not in ("tcp", "udp") or not port.isdigit():
+            _fail(path, "closed: entries look like \"tcp/9\" or \"udp/9\", not %r" % c)
+    gw = sc.setdefault("gateway", {})
+    for k in gw:
+        if k not in ("ext_if", "int_if", "lanb_if", "ext_mtu", "sysctl"):
+            _fail(path, "[gateway]: unknown key %r" % k)
+    probes_ = sc.setdefault("probe", [])
+    if not probes_:
+        _fail(path, "no [[probe]] given")
+    for i, p in enumerate(probes_):
+        where = "probe #%d%s" % (i + 1, " (%s)" % p["name"] if "name" in p else "")
+        kind = p.get("kind")
+        if kind not in KINDS:
+            _fail(path, "%s: kind must be one of %s, not %r" % (where, ", ".join(KINDS), kind))
+        req, opt, outcomes = KINDS[kind]
+        for k in req:
+            if k not in p:
+                _fail(path, "%s: missing %r" % (where, k))
+        for k in p:
+            if k not in req and k not in opt and k != "kind":
+                _fail(path, "%s: unknown key %r for kind %s (allowed: %s)" % (
+                    where, k, kind, ", ".join(req + opt)))
+        if p["expect"] not in outcomes:
+            _fail(path, "%s: expect must be one of %s, not %r" % (
+                where, ", ".join(outcomes), p["expect"]))
+        for k in ("from", "to", "source", "watch", "server", "peer", "dcc_address"):
+            if k in p:
+                try:
+                    addr_of(p[k])
+                except LabError as e:
+                    _fail(path, "%s: %s: %s" % (where, k, e))
+        for k in ("from", "watch", "server", "peer", "served_by"):
+            if k in p and p[k] not in lab.HOSTS and p[k] != "gw":
+                _fail(path, "%s: %s must be a host (%s or gw), not %r" % (
+                    where, k, ", ".join(lab.HOSTS), p[k]))
+        p.setdefault("name", describe(p))
+    return sc
+
+
+def describe(p):
+    k = p["kind"]
+    if k in ("tcp", "udp"):
+        return "%s -> %s %s/%s" % (p["from"], p["to"], k, p["port"])
+    if k == "ping":
+        return "%s -> %s icmp echo" % (p["from"], p["to"])
+    if k == "inject":
+        return "%s -> %s %s/%s forged from %s, watched at %s" % (
+            p["from"], p["to"], p.get("proto", "tcp"), p["port"],
+            p.get("source", p["from"]), p["watch"])
+    if k == "ftp":
+        return "%s -> %s ftp %s" % (p["from"], p["to"], p["mode"])
+    return "%s -> %s irc dcc to %s" % (p["from"], p.get("server", "out2"), p.get("peer", "out1"))
+
+
+def expectation_text(p):
+    parts = [p["expect"]]
+    for k in ("source", "served_by", "served_port", "dcc_address"):
+        if k in p and not (p["kind"] == "inject" and k == "source"):
+            v = p[k]
+            parts.append("%s %s" % (k.replace("_", " "),
+                                    v if k == "served_port" else "%s (%s)" % (v, addr_of(v))
+                                    if k != "served_by" else v))
+    if "mss_max" in p:
+        parts.append("SYN MSS <= %d at the server" % p["mss_max"])
+    return ", ".join(parts)
+
+
+def observation_text(o):
+    parts = [o.get("outcome", "?")]
+    for k in ("source", "served_by", "served_port", "dcc_address", "syn_mss"):
+        if k in o:
+            parts.append("%s %s" % (k.replace("_", " "), o[k]))
+    return ", ".join(parts)
+
+
+def judge(p, o):
+    """Return a list of mismatches (empty = pass)."""
+    bad = []
+    if o.get("outcome") != p["expect"]:
+        bad.append("outcome %s, expected %s" % (o.get("outcome"), p["expect"]))
+        return bad
+    if "source" in p and p["kind"] != "inject":
+        want = addr_of(p["source"])
+        if o.get("source") != want:
+            bad.append("source seen %s, expected %s (%s)" % (o.get("source"), want, p["source"]))
+    if "served_by" in p and o.get("served_by") != p["served_by"]:
+        bad.append("answered by %s, expected %s" % (o.get("served_by"), p["served_by"]))
+    if "served_port" in p and o.get("served_port") != int(p["served_port"]):
+        bad.append("answered on port %s, expected %s" % (o.get("served_port"), p["served_port"]))
+    if "dcc_address" in p and o.get("dcc_address") != addr_of(p["dcc_address"]):
+        bad.append("DCC address %s, expected %s (%s)" % (
+            o.get("dcc_address"), addr_of(p["dcc_address"]), p["dcc_address"]))
+    if "mss_max" in p:
+        if o.get("syn_mss") is None:
+            bad.append("no SYN MSS captured at the server")
+        elif o["syn_mss"] > int(p["mss_max"]):
+            bad.append("SYN MSS %d at the server, expected <= %d" % (o["syn_mss"], p["mss_max"]))
+    return bad
+
+
+# -- compiling and loading -------------------------------------------------------
+
+def find_masqc():
+    m = os.environ.get("MASQC")
+    if m:
+        return m
+    for cand in (os.path.join(TOP_SRCDIR, "src", "masqc"),
+                 os.path.join(os.getcwd(), "src", "masqc")):
+        if os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def read_args_file(path):
+    """NAME.args: masqc arguments, one per line ('-D NAME=V' may share a line)."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            out += shlex.split(line) if line.startswith("-D ") else [line]
+    return out
+
+
+def ruleset_path(sc, opts):
+    """rulesets/NAME, or a path relative to the scenario file when it starts
+    with ./ or ../ (lab-owned scripts in tests/lab/scripts/)."""
+    r = sc["ruleset"]
+    if r.startswith("./") or r.startswith("../"):
+        return os.path.normpath(os.path.join(os.path.dirname(sc["path"]), r))
+    return os.path.join(opts.rulesets, r)
+
+
+class Compiled:
+    def __init__(self, path=None, error=None, argv=None, sysctl=None):
+        self.path, self.error, self.argv = path, error, argv
+        self.sysctl = sysctl        # masqc --sysctl-out fragment, if any
+
+
+def apply_sysctls(topo, path):
+    """Apply masqc's sysctl.d fragment in the gateway namespace.
+
+    Only net.* keys: they are per network namespace.  Anything else would
+    change the host, so it is refused (LabError) rather than applied.
+    Globs (net.ipv4.conf.*.rp_filter) expand inside the namespace."""
+    import glob as globmod
+    applied = []
+    with open(path) as f:
+        lines = [ln.strip() for ln in f]
+    for ln in lines:
+        if not ln or ln.startswith("#") or ln.startswith(";"):
+            continue
+        key, sep, value = ln.partition("=")
+        key, value = key.strip().lstrip("-"), value.strip()
+        if not sep or not key.startswith("net."):
+            raise LabError("%s: refusing sysctl line %r (only net.* keys are "
+                           "namespace-local)" % (path, ln))
+        with lab.in_netns(topo.ns("gw")):
+            files = globmod.glob("/proc/sys/" + key.replace(".", "/"))
+            if not files:
+                raise LabError("%s: sysctl %s does not exist in the gateway "
+                               "namespace" % (path, key))
+            for fn in files:
+                with open(fn, "w") as fh:
+                    fh.write(value)
+        applied.append("%s = %s" % (key, value))
+    return applied
+
+
+def compile_rules(sc, target, opts, workdir):
+    """Compile the scenario's ruleset for target 'nft' or 'iptables'."""
+    ext = "nft" if target == "nft" else "ipt"
+    if opts.rules_dir:
+        path = os.path.join(opts.rules_dir, "%s.%s" % (sc["name"], ext))
+        if not os.path.exists(path):
+            return Compiled(error="no prepared ruleset %s" % path)
+        return Compiled(path=path, argv=["(prepared)", path])
+    masqc = opts.masqc or find_masqc()
+    if not masqc:
+        return Compiled(error="masqc not found (build it, or set MASQC=/path/to/masqc)")
+    script = ruleset_path(sc, opts)
+    if not os.path.exists(script):
+        return Compiled(error="ruleset %s does not exist" % script)
+    argv = [masqc, "compile", "-t", target]
+    argv += read_args_file(os.path.splitext(script)[0] + ".args")
+    argv += list(sc["args"])
+    for k, v in sc["defines"].items():
+        argv += ["-D", "%s=%s" % (k, v)]
+    out = os.path.join(workdir, "%s.%s" % (sc["name"], ext))
+    sysctl = out + ".sysctl"
+    argv += ["--sysctl-out", sysctl, "-o", out, script]
+    r = lab.run(argv, check=False, timeout=60)
+    with open(out + ".stderr", "w") as f:
+        f.write(r.stderr)
+    if r.returncode != 0 or not os.path.exists(out):
+        return Compiled(error="`%s` failed (exit %d):\n%s" % (
+            " ".join(shlex.quote(a) for a in argv), r.returncode, r.stderr.strip()),
+            argv=argv)
+    return Compiled(path=out, argv=argv,
+                    sysctl=sysctl if os.path.exists(sysctl) else None)
+
+
+LOADERS = {
+    "nft": (["nft", "-f"], ["nft", "list", "ruleset"]),
+    "iptables-legacy": (["iptables-legacy-restore"], ["iptables-legacy-save"]),
+    "iptables-nft": (["iptables-nft-restore"], ["iptables-nft-save"]),
+}
+
+
+def run_original(topo, sc, opts, workdir, tag):
+    shim = os.path.join(workdir, "shim")
+    os.makedirs(shim, exist_ok=True)
+    tools = {"iptables": "exec iptables-legacy \"$@\"",
+             "ip6tables": "exec ip6tables-legacy \"$@\"",
+             "iptables-save": "exec iptables-legacy-save \"$@\"",
+             "modprobe": "exit 0", "insmod": "exit 0", "depmod": "exit 0",
+             "lsmod": "exit 0"}
+    for name, body in tools.items():
+        with open(os.path.join(shim, name), "w") as f:
+            f.write("#!/bin/sh\n%s\n" % body)
+        os.chmod(os.path.join(shim, name), 0o755)
+    script = ruleset_path(sc, opts)
+    margs = read_args_file(os.path.splitext(script)[0] + ".args") + list(sc["args"])
+    pos = [margs[i + 1] for i, a in enumerate(margs[:-1]) if a == "--arg"]
+    if script.endswith(".rules"):       # an iptables-save dump
+        r = topo.exec("gw", ["iptables-legacy-restore", script], check=False)
+    else:
+        r = topo.exec("gw", ["env", "PATH=%s:%s" % (shim, os.environ.get("PATH", "")),
+                         "sh", "-c", 'cd "$1" && shift && exec sh "$@"', "sh",
+                             os.path.dirname(script), script] + pos, check=False)
+    with open(os.path.join(workdir, "%s.script-output.txt" % tag), "w") as f:
+        f.write(r.stdout + r.stderr)
+    if r.returncode != 0:
+        raise LabError("running %s in the gateway namespace failed (exit %d):\n%s" % (
+            script, r.returncode, (r.stderr or r.stdout).strip()[-800:]))
+    dump = os.path.join(workdir, "%s.loaded.txt" % tag)
+    with open(dump, "w") as f:
+        f.write(topo.exec("gw", ["iptables-legacy-save"], check=False).stdout)
+    return dump
+
+
+def load_rules(topo, backend, path, workdir, tag):
+    load, show = LOADERS[backend]
+    r = topo.exec("gw", load + [path], check=False)
+    if r.returncode != 0:
+        raise LabError("loading %s with `%s` in the gateway namespace failed:\n%s" % (
+            path, " ".join(load), (r.stderr or r.stdout).strip()))
+    listing = topo.exec("gw", show, check=False).stdout
+    dump = os.path.join(workdir, "%s.loaded.txt" % tag)
+    with open(dump, "w") as f:
+        f.write(listing)
+    return dump
+
+
+# -- running --------------------------------------------------------------------
+
+def service_ports(sc):
+    """Every host and the gateway listen on every port a probe uses, so a
+    probe reaching the wrong place is answered, not silently refused."""
+    tcp, udp = set(), set()
+    for p in sc["probe"]:
+        if p["kind"] in ("tcp", "udp"):
+            s = tcp if p["kind"] == "tcp" else udp
+            s.add(int(p["port"]))
+            if "served_port" in p:
+                s.add(int(p["served_port"]))
+        if p["kind"] == "inject":
+            (tcp if p.get("proto", "tcp") == "tcp" else udp).add(int(p["port"]))
+    for c in sc["closed"]:
+        proto, _, port = c.partition("/")
+        (tcp if proto == "tcp" else udp).discard(int(port))
+    return tcp, udp
+
+
+def run_probe(topo, p, workdir, scale):
+    t = float(p.get("timeout", DEFAULT_TIMEOUT[p["kind"]])) * scale
+    k = p["kind"]
+    if k == "tcp":
+        return probes.probe_tcp(topo, p, t)
+    if k == "udp":
+        return probes.probe_udp(topo, p, t)
+    if k == "ping":
+        return probes.probe_ping(topo, p, t)
+    if k == "inject":
+        return probes.probe_inject(topo, p, t)
+    if k == "ftp":
+        return probes.probe_ftp(topo, p, t, workdir)
+    return probes.probe_irc_dcc(topo, p, t)
+
+
+class Result:
+    def __init__(self, sc, backend, p, obs=None, problems=None, error=None, artefacts=None):
+        self.sc, self.backend, self.p = sc, backend, p
+        self.obs = obs or {}
+        self.problems = problems or []
+        self.error = error
+        self.artefacts = artefacts or []
+
+    @property
+    def ok(self):
+        return not self.error and not self.problems
+
+
+def run_backend(sc, backend, compiled, opts, workdir, tag):
+    """Run all probes of one scenario on one backend; returns [Result]."""
+    gw = sc["gateway"]
+    results = []
+    arte = []
+    if compiled is not None and compiled.error:
+        return [Result(sc, backend, p, error="cannot run: " + compiled.error)
+                for p in sc["probe"]]
+    if compiled is not None:
+        arte.append(compiled.path)
+    try:
+        with Topology(ext_if=gw.get("ext_if", "eth0"), int_if=gw.get("int_if", "eth1"),
+                      lanb_if=gw.get("lanb_if", "eth2"), ext_mtu=gw.get("ext_mtu"),
+                      gw_sysctl=gw.get("sysctl"), tag=tag[:20]) as topo:
+            if backend == "original":
+                arte.append(run_original(topo, sc, opts, workdir, tag))
+            elif backend != "none":
+                if compiled.sysctl:
+                    apply_sysctls(topo, compiled.sysctl)
+                    arte.append(compiled.sysctl)
+                arte.append(load_rules(topo, backend, compiled.path, workdir, tag))
+            svc = probes.Services(topo)
+            try:
+                tcp, udp = service_ports(sc)
+                for role in list(lab.HOSTS) + ["gw"]:
+                    for port in sorted(tcp):
+                        svc.add_tcp(role, port)
+                    for port in sorted(udp):
+                        svc.add_udp(role, port)
+                for p in sc["probe"]:
+                    try:
+                        o = run_probe(topo, p, workdir, opts.timeout_scale)
+                        results.append(Result(sc, backend, p, obs=o, problems=judge(p, o),
+                                              artefacts=arte))
+                    except (ProbeError, LabError, OSError) as e:
+                        results.append(Result(sc, backend, p, error="probe could not run: %s" % e,
+                                              artefacts=arte))
+            finally:
+                svc.close()
+    except (LabError, ProbeError, OSError) as e:
+        done = {id(r.p) for r in results}
+        for p in sc["probe"]:
+            if id(p) not in done:
+                results.append(Result(sc, backend, p, error=str(e), artefacts=arte))
+    return results
+
+
+def backends_for(sc, opts):
+    """The scenario's backends, or those asked for on the command line (a
+    scenario without a ruleset only ever runs on "none")."""
+    if not opts.backends:
+        return list(sc["backends"])
+    if "ruleset" not in sc:
+        return [b for b in sc["backends"] if b in opts.backends]
+    return [b for b in opts.backends if b != "none"]
+
+
+def run_scenario(sc, opts, emit):
+    """Run one scenario on its backends; emit(Result) per probe x backend;
+    returns (all results, agreement problems)."""
+    workdir = opts.workdir
+    compiled = {}
+    all_results = {}
+    for backend in backends_for(sc, opts):
+        if backend in ("none", "original"):
+            comp = None
+        else:
+            target = "nft" if backend == "nft" else "iptables"
+            if target not in compiled:
+                compiled[target] = compile_rules(sc, target, opts, workdir)
+            comp = compiled[target]
+        tag = "%s-%s" % (sc["name"], backend)
+        res = run_backend(sc, backend, comp, opts, workdir, tag)
+        all_results[backend] = res
+        for r in res:
+            emit(r)
+    disagreements = []
+    if len(all_results) > 1:
+        names = list(all_results)
+        for i, p in enumerate(sc["probe"]):
+            sigs = {}
+            for b in names:
+                r = all_results[b][i]
+                sig = "could not run" if r.error else \
+                    observation_text({k: r.obs[k] for k in COMPARED if k in r.obs})
+                sigs.setdefault(sig, []).append(b)
+            if len(sigs) > 1:
+                disagreements.append("%s%s: %s" % ("(TODO) " if p.get("todo") else "",
+                                                   p["name"], "; ".join(
+                    "%s saw %s" % ("+".join(bs), s) for s, bs in sigs.items())))
+    return all_results, disagreements
+
+
+class Options:
+    def __init__(self, **kw):
+        self.masqc = None
+        self.rules_dir = None
+        self.rulesets = os.path.join(TOP_SRCDIR, "rulesets")
+        self.backends = None
+        self.timeout_scale = 1.0
+        self.workdir = None
+        self.__dict__.update(kw)
+        if not self.workdir:
+            self.workdir = tempfile.mkdtemp(prefix="masqlab-")
