@@ -1,0 +1,122 @@
+# tests/lib.sh -- shared helpers for masqc's shell tests (sourced by bash).
+#
+# Every test prints TAP (read by build-aux/tap-driver.sh under `make check`)
+# with a trailing plan, so a test can decide how many cases it has while it
+# runs.  A test that cannot run here (no root, no unshare, no corpus) prints
+# `1..0 # SKIP reason` and exits 0: the TAP driver reports that as a skip,
+# where exit 77 would be an error under the TAP driver.
+
+set -u
+
+# Where the sources and the binary are.  `make check` exports MASQC and
+# MASQC_SRCDIR; run by hand, the defaults follow the tests directory.
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRCDIR=${MASQC_SRCDIR:-$(cd "$TESTS_DIR/.." && pwd)}
+MASQC=${MASQC:-$TESTS_DIR/../src/masqc}
+RULESETS=$SRCDIR/rulesets
+
+export LC_ALL=C
+# Diagnostics must not depend on the terminal.
+export NO_COLOR=1
+# Sanitizer builds: any report is a failure with a recognisable status.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=99:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:exitcode=98:print_stacktrace=1}
+
+TAP_N=0
+TAP_FAILED=0
+
+tap_ok()        { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+tap_not_ok()    { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
+tap_skip()      { local d=$1; shift; TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $d # SKIP $*"; }
+# Indented diagnostic text (a diff, stderr) after a result.
+tap_diag()      { sed -e 's/^/# /'; }
+tap_note()      { echo "# $*"; }
+tap_done() {
+	if [ "$TAP_N" -eq 0 ]; then
+		echo "1..0 # SKIP ${1:-nothing to test}"
+	else
+		echo "1..$TAP_N"
+	fi
+	exit 0
+}
+tap_skip_all()  { echo "1..0 # SKIP $*"; exit 0; }
+
+# Result of a comparison: $1 = description, $2 = expected file, $3 = got file.
+tap_compare() {
+	local desc=$1 exp=$2 got=$3
+	if cmp -s "$exp" "$got"; then
+		tap_ok "$desc"
+	else
+		tap_not_ok "$desc"
+		diff -u "$exp" "$got" | head -n 200 | tap_diag
+	fi
+}
+
+need_masqc() {
+	[ -x "$MASQC" ] || tap_skip_all "masqc binary not built ($MASQC)"
+}
+
+# Kernel tests need root and a private network namespace; they never touch
+# the host's ruleset.
+have_netns() {
+	[ "$(id -u)" -eq 0 ] || return 1
+	command -v unshare >/dev/null 2>&1 || return 1
+	unshare -n true 2>/dev/null
+}
+need_netns() {
+	have_netns || tap_skip_all "needs root and unshare -n (network namespaces)"
+}
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$c" >/dev/null 2>&1 ||
+			tap_skip_all "$c not installed"
+	done
+}
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
+
+# Extra masqc arguments of a ruleset: NAME.args, one per line; blank lines
+# and lines starting with # are ignored.  Fills the array ARGS.
+ruleset_args() {
+	local f=$1 line
+	ARGS=()
+	[ -f "$f" ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in ''|'#'*) continue ;; esac
+		ARGS+=("$line")
+	done <"$f"
+}
+
+# Whether the masqc binary was built with AddressSanitizer.
+masqc_is_asan() {
+	grep -q __asan_init "$MASQC" 2>/dev/null
+}
+
+# A scratch directory removed when the test exits.
+make_tmpdir() {
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/masqc-test.XXXXXX")
+	trap 'rm -rf "$TMP"' EXIT
+}
+
+# Lists rulesets/NAME.sh scenario scripts (sorted, names only).
+list_rulesets() {
+	local d=${1:-$RULESETS} f
+	[ -d "$d" ] || return 0
+	for f in "$d"/*.sh; do
+		[ -f "$f" ] || continue
+		basename "$f" .sh
+	done | LC_ALL=C sort
+}
+
+# Lists every compiler input in a rulesets directory, with its extension:
+# scenario scripts (NAME.sh) and iptables-save dumps (NAME.rules, NAME.save).
+list_inputs() {
+	local d=${1:-$RULESETS} f
+	[ -d "$d" ] || return 0
+	for f in "$d"/*.sh "$d"/*.rules "$d"/*.save; do
+		[ -f "$f" ] || continue
+		basename "$f"
+	done | LC_ALL=C sort
+}
+# NAME of an input file (extension dropped).
+input_name() { local n=${1%.sh}; n=${n%.rules}; echo "${n%.save}"; }
