@@ -10,6 +10,7 @@ PACKAGES=(
 	libnftnl-dev libmnl-dev libiptc-dev libxtables-dev
 	nftables iptables iproute2 util-linux net-tools kmod
 	bats valgrind python3 time xz-utils
+	python3-pyftpdlib curl socat
 )
 
 missing=()

@@ -75,6 +75,7 @@ struct sh_parser {
 	size_t nopen, ocap;
 	int last_tok;
 	bool eof, stop;
+	bool truncated;			/* the file ended inside a quote: the last line is not a command */
 	unsigned nerr;
 };
 
@@ -405,6 +406,13 @@ static struct sh_case_item *case_append(struct sh_case_item *l, struct sh_case_i
 
 static bool deliver(struct sh_parser *p, struct sh_list *l)
 {
+	/* A quote left open swallowed the rest of the file: running what it
+	 * swallowed would only add errors about a command the author never
+	 * wrote. */
+	if (p->truncated) {
+		sh_list_free(l);
+		return true;
+	}
 	if (p->a->on_line) {
 		if (!p->a->on_line(p->a->ctx, l))
 			p->stop = true;

@@ -1555,7 +1555,7 @@ static void source_file(struct shell *sh, const fieldvec *a, const struct sh_nod
 			 * and what it defined shows up as unset variables or
 			 * unknown commands, each reported where used. A
 			 * relative path is part of the firewall itself. */
-			if (path[0] == '/') {
+			if (a->v[1].s[0] == '/') {
 				diag_add(sh->dq, DIAG_WARNING, &a->v[1].loc,
 					 "give its values with -D NAME=VALUE if the script depends on them",
 					 "cannot read '%s': %s; continuing without it",

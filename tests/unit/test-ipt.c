@@ -283,7 +283,11 @@ static void test_basic(void)
 	   "! -s, address masked");
 	r = good(&f, "iptables -A INPUT -s 1.2.3.4,5.6.7.0/255.255.255.0 -d 0/0 -j ACCEPT", "filter", "INPUT");
 	ok(r && r->matches->u.addrs.n == 2 && r->matches->u.addrs.v[1].plen == 24 &&
-	   nth_match(r, 1)->u.addrs.v[0].plen == 0, "address list, dotted mask, 0/0");
+	   nth_match(r, 1) == NULL, "address list, dotted mask, -d 0/0 is no test");
+	r = good(&f, "iptables -A INPUT ! -d 0/0 -j ACCEPT", "filter", "INPUT");
+	ok(r && r->matches && r->matches->neg && r->matches->u.addrs.v[0].plen == 0,
+	   "! -d 0/0 stays (it matches nothing)");
+	bad("iptables -A INPUT ! -s 1.2.3.4,5.6.7.8 -j DROP", "each negated", 24);
 	r = good(&f, "iptables -A FORWARD -i eth+ -o ppp0 -f -j ACCEPT", "filter", "FORWARD");
 	ok(r && r->matches->kind == IR_M_IIF && !strcmp(r->matches->u.ifaces.v[0], "eth+") &&
 	   nth_match(r, 2)->kind == IR_M_FRAG, "-i eth+ -o -f");

@@ -80,7 +80,7 @@ static void done(struct run *r)
 	free(r->text);
 	cmd_stream_free(&r->cs);
 	diag_queue_free(&r->dq);
-	shell_source_set_free(&r->ss);
+	source_set_free(&r->ss);
 }
 
 /* Is there a diagnostic of this level at line:col whose text contains s? */
@@ -290,7 +290,8 @@ static void test_source(void)
 	p2 = xasprintf("%s/conf.sh", dir);
 	p3 = xasprintf("%s/lib.sh", dir);
 	fp = fopen(p1, "w");
-	fputs("X=main\n. ./conf.sh\nsource lib.sh\niptables -i $EXTIF\n. missing.sh\n", fp);
+	fputs("X=main\n. ./conf.sh\nsource lib.sh\niptables -i $EXTIF\n. missing.sh\n"
+	      ". /nonexistent/etc/sysconfig/network\n", fp);
 	fclose(fp);
 	fp = fopen(p2, "w");
 	fputs("EXTIF=eth9\n", fp);
@@ -303,6 +304,8 @@ static void test_source(void)
 	run_file(&r, f, NULL, 0, 0);
 	is_str(r.text, "echo|lib|main\niptables|-i|eth9\n", "sourced files, return from a sourced file");
 	ok(has_diag(&r, DIAG_ERROR, 5, 3, "cannot read"), "missing sourced file is a located error");
+	ok(has_diag(&r, DIAG_WARNING, 6, 3, "continuing without it"),
+	   "missing system file (absolute path) is a located warning");
 	ok(r.ss.head && r.ss.head->next && r.ss.head->next->included_from &&
 	   r.ss.head->next->included_from->line == 2, "include chain recorded");
 	done(&r);
