@@ -6,6 +6,8 @@ void cmd_stream_init(struct cmd_stream *s)
 {
 	s->head = NULL;
 	s->tail = &s->head;
+	s->sink = NULL;
+	s->sink_ctx = NULL;
 }
 
 void word_free(struct word *w)
@@ -18,20 +20,29 @@ void word_free(struct word *w)
 	w->text = w->sym = w->var = NULL;
 }
 
+void command_free(struct command *c)
+{
+	unsigned i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->argc; i++)
+		word_free(&c->argv[i]);
+	free(c->argv);
+	if (c->redir != REDIR_NONE)
+		word_free(&c->redir_target);
+	free(c->heredoc);
+	free(c);
+}
+
 void cmd_stream_free(struct cmd_stream *s)
 {
 	struct command *c, *next;
-	unsigned i;
 
 	for (c = s->head; c; c = next) {
 		next = c->next;
-		for (i = 0; i < c->argc; i++)
-			word_free(&c->argv[i]);
-		free(c->argv);
-		if (c->redir != REDIR_NONE)
-			word_free(&c->redir_target);
-		free(c->heredoc);
-		free(c);
+		command_free(c);
 	}
-	cmd_stream_init(s);
+	s->head = NULL;
+	s->tail = &s->head;
 }

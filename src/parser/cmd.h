@@ -49,10 +49,16 @@ struct command {
 struct cmd_stream {
 	struct command *head;
 	struct command **tail;	/* init: &head */
+	/* Optional: when set, each command is handed to sink as soon as it is
+	 * made and freed right after, instead of being queued, so memory stays
+	 * flat however long the script (100k-rule scripts). */
+	void (*sink)(void *ctx, const struct command *c);
+	void *sink_ctx;
 };
 
 void cmd_stream_init(struct cmd_stream *s);
 void cmd_stream_free(struct cmd_stream *s);
 void word_free(struct word *w);
+void command_free(struct command *c);
 
 #endif

@@ -7,11 +7,14 @@
 #include "../diag.h"
 #include "../ir.h"
 
+struct lg_state;
+
 struct parse_ctx {
 	struct ir_ruleset *rs;
 	struct diag_queue *dq;
 	struct source_set *ss;
 	bool strict;		/* unknown commands are errors, not warnings */
+	struct lg_state *legacy;	/* the 2.0/2.2 model (legacy.h); NULL until used */
 	bool noflush;		/* iptsave_parse: iptables-restore -n (keep what the tables hold) */
 };
 
@@ -21,6 +24,15 @@ struct parse_ctx {
  * lsmod, route, ifconfig, ip, sleep, logger, ...), and warns about anything
  * else.  Returns 0 or -1 (errors queued). */
 int dispatch_commands(struct parse_ctx *pc, const struct cmd_stream *cs);
+
+/* The same one command at a time (for cmd_stream.sink): the dispatcher
+ * keeps what it must remember across commands (notes already given,
+ * helper ports).  dispatcher_free() returns -1 if any command failed. */
+struct dispatcher;
+struct dispatcher *dispatcher_new(struct parse_ctx *pc);
+void dispatcher_run(struct dispatcher *d, const struct command *c);
+void dispatcher_sink(void *dispatcher, const struct command *c);	/* for cmd_stream.sink */
+int dispatcher_free(struct dispatcher *d);
 
 /* One iptables/ip6tables command line (argv[0] is the program). */
 int ipt_command(struct parse_ctx *pc, const struct command *cmd, enum ir_family fam);

@@ -30,6 +30,7 @@ struct range_vec {
 
 struct dispatch {
 	struct parse_ctx *pc;
+	int ret;
 	VEC(char *) noted;		/* names already noted once */
 	VEC(struct ir_helper *) explicit_ports;	/* helpers whose ports the script gave */
 };
@@ -563,17 +564,46 @@ static int dispatch_one(struct dispatch *d, const struct command *cmd)
 	return 0;
 }
 
+struct dispatcher {
+	struct dispatch d;
+};
+
+struct dispatcher *dispatcher_new(struct parse_ctx *pc)
+{
+	struct dispatcher *dp = xzalloc(sizeof(*dp));
+
+	dp->d.pc = pc;
+	return dp;
+}
+
+void dispatcher_run(struct dispatcher *dp, const struct command *c)
+{
+	if (dispatch_one(&dp->d, c))
+		dp->d.ret = -1;
+}
+
+void dispatcher_sink(void *dp, const struct command *c)
+{
+	dispatcher_run(dp, c);
+}
+
+int dispatcher_free(struct dispatcher *dp)
+{
+	int ret = dp->d.ret;
+
+	for (size_t i = 0; i < dp->d.noted.n; i++)
+		free(dp->d.noted.v[i]);
+	vec_free(&dp->d.noted);
+	vec_free(&dp->d.explicit_ports);
+	free(dp);
+	return ret;
+}
+
 int dispatch_commands(struct parse_ctx *pc, const struct cmd_stream *cs)
 {
-	struct dispatch d = { .pc = pc };
-	int ret = 0;
+	struct dispatcher *dp = dispatcher_new(pc);
 
 	for (const struct command *c = cs->head; c; c = c->next)
-		if (dispatch_one(&d, c))
-			ret = -1;
-	for (size_t i = 0; i < d.noted.n; i++)
-		free(d.noted.v[i]);
-	vec_free(&d.noted);
-	vec_free(&d.explicit_ports);
-	return ret;
+		dispatcher_run(dp, c);
+	return dispatcher_free(dp);
 }

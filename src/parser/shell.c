@@ -1080,6 +1080,11 @@ static void emit(struct shell *sh, const fieldvec *a, const struct sh_node *n)
 	c->loc = a->v[0].loc;
 	c->in_pipeline = sh->in_pipeline;
 	redirs_apply(sh, n->redirs, c);
+	if (sh->out->sink) {
+		sh->out->sink(sh->out->sink_ctx, c);
+		command_free(c);
+		return;
+	}
 	*sh->out->tail = c;
 	sh->out->tail = &c->next;
 }

@@ -604,7 +604,7 @@ static void test_dispatch(void)
 				     { WORD_LITERAL, (char *)"/proc/sys/net/ipv4/ip_forward", NULL, NULL,
 				       { sf, 1, 10, 29 } }, NULL, false, NULL };
 		struct command c2 = c, c3 = c;
-		struct cmd_stream cs = { &c, &c3.next };
+		struct cmd_stream cs = { .head = &c, .tail = &c3.next };
 
 		c2.redir_target.text = (char *)"/proc/sys/net/ipv4/ip_always_defrag";
 		c3.redir_target.text = (char *)"/proc/sys/net/ipv4/conf/*/rp_filter";
