@@ -154,13 +154,18 @@ static void print_one(FILE *out, const struct diag *d, bool color)
 	}
 }
 
+void diag_sort(struct diag_queue *q)
+{
+	if (q->n)
+		qsort(q->v, q->n, sizeof(*q->v), diag_cmp);
+}
+
 void diag_print(struct diag_queue *q, FILE *out, bool color)
 {
 	size_t i, shown = 0, hidden = 0;
 	const struct diag *prev = NULL;
 
-	if (q->n)
-		qsort(q->v, q->n, sizeof(*q->v), diag_cmp);
+	diag_sort(q);
 	for (i = 0; i < q->n; i++) {
 		const struct diag *d = &q->v[i];
 

@@ -47,6 +47,8 @@ int diag_add(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
  * removed), with source line and caret. color: ANSI colours. */
 void diag_print(struct diag_queue *q, FILE *out, bool color);
 bool diag_has_errors(const struct diag_queue *q);
+/* Sorts the queue as diag_print does (file, line, column, queue order). */
+void diag_sort(struct diag_queue *q);
 void diag_queue_free(struct diag_queue *q);
 
 #endif

@@ -23,6 +23,7 @@
 #include "parser/shell.h"
 #include "parser/dialect.h"
 #include "backends/backend.h"
+#include "explain.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -52,6 +53,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: masqc compile [options] SCRIPT...   compile to nftables (or iptables) rules\n"
 	      "       masqc check   [options] SCRIPT...   diagnostics only; exit 0 clean, 1 errors\n"
+	      "       masqc explain [options] SCRIPT...   each source line beside what it became\n"
 	      "       masqc --help | --version\n"
 	      "\n"
 	      "options:\n"
@@ -214,6 +216,27 @@ static int emit(const struct options *o, const struct ir_ruleset *rs,
 	return -1;
 }
 
+/* explain shows the diagnostics inline, next to their lines; with errors
+ * there is no ruleset to show, only what went wrong where. */
+static int run_explain(const struct options *o, struct ir_ruleset *rs,
+		       const struct source_set *ss, struct diag_queue *dq)
+{
+	struct emit_opts eo = {
+		.locations = false,
+		.inputs = (const char *const *)o->scripts,
+		.ninputs = o->nscripts,
+	};
+	bool errors = diag_has_errors(dq);
+	struct ir_ruleset *empty = errors ? ir_ruleset_new() : NULL;
+
+	explain_emit(errors ? empty : rs, ss, dq, &eo, stdout);
+	if (empty)
+		ir_ruleset_free(empty);
+	if (fflush(stdout) != 0)
+		return EXIT_TROUBLE;
+	return diag_has_errors(dq) ? EXIT_INPUT : EXIT_OK;
+}
+
 static int write_out(const char *path, const char *buf, size_t len)
 {
 	FILE *f = path ? fopen(path, "w") : stdout;
@@ -277,6 +300,10 @@ static int run(struct options *o)
 		goto out;
 	}
 	ir_resolve(rs, &dq);
+	if (!strcmp(o->cmd, "explain")) {
+		rc = run_explain(o, rs, &ss, &dq);
+		goto out_quiet;
+	}
 	/* check runs the backend too: what it cannot express is an error */
 	mem = open_memstream(&buf, &len);
 	if (!mem) {
@@ -305,6 +332,7 @@ static int run(struct options *o)
 		rc = EXIT_TROUBLE;
 out:
 	diag_print(&dq, stderr, color);
+out_quiet:
 	free(buf);
 	free(sbuf);
 	diag_queue_free(&dq);
@@ -336,8 +364,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	o.cmd = argv[1];
-	if (strcmp(o.cmd, "compile") && strcmp(o.cmd, "check")) {
-		static const char *const cmds[] = { "compile", "check" };
+	if (strcmp(o.cmd, "compile") && strcmp(o.cmd, "check") && strcmp(o.cmd, "explain")) {
+		static const char *const cmds[] = { "compile", "check", "explain" };
 		const char *s = suggest(o.cmd, cmds, ARRAY_SIZE(cmds));
 
 		fprintf(stderr, "masqc: unknown command '%s'%s%s%s\n", o.cmd,

@@ -11,6 +11,10 @@ struct emit_opts {
 	bool locations;		/* "# file:line" comment before each rule (default on) */
 	const char *const *inputs;	/* script paths, for the header comment */
 	unsigned ninputs;
+	/* Optional: called by nft_emit for every rule it prints, with the
+	 * rule's source location and its one-line text (masqc explain). */
+	void (*on_rule)(void *ctx, const struct loc *loc, const char *text);
+	void *on_rule_ctx;
 };
 
 /* nft -f text: only masqc's own tables ("table ip masqc", "table ip6 masqc"),
