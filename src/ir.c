@@ -129,6 +129,8 @@ static void match_free(struct ir_match *m)
 	case IR_M_SPORT:
 	case IR_M_DPORT:
 	case IR_M_PORT:
+	case IR_M_ICMP_TYPES:
+	case IR_M_ICMP_CODES:
 		free(m->u.ports.v);
 		break;
 	case IR_M_COMMENT:
@@ -253,6 +255,111 @@ void ir_rule_free(struct ir_rule *r)
 	else if (verdict_is_nat(r->verdict.kind))
 		addr_free_contents(&r->verdict.u.nat.addr);
 	free(r);
+}
+
+static void addr_copy(struct ir_addr *dst, const struct ir_addr *src)
+{
+	*dst = *src;
+	dst->ifname = src->ifname ? xstrdup(src->ifname) : NULL;
+	dst->var = src->var ? xstrdup(src->var) : NULL;
+}
+
+static void *mem_dup(const void *p, size_t n)
+{
+	void *q;
+
+	if (!p || !n)
+		return NULL;
+	q = xmalloc(n);
+	memcpy(q, p, n);
+	return q;
+}
+
+static struct ir_match *match_clone(const struct ir_match *m)
+{
+	struct ir_match *c = mem_dup(m, sizeof(*m));
+
+	c->next = NULL;
+	switch (m->kind) {
+	case IR_M_SADDR:
+	case IR_M_DADDR:
+		c->u.addrs.v = xzalloc((m->u.addrs.n ? m->u.addrs.n : 1) * sizeof(*c->u.addrs.v));
+		for (unsigned i = 0; i < m->u.addrs.n; i++)
+			addr_copy(&c->u.addrs.v[i], &m->u.addrs.v[i]);
+		break;
+	case IR_M_IIF:
+	case IR_M_OIF:
+		c->u.ifaces.v = xzalloc((m->u.ifaces.n ? m->u.ifaces.n : 1) * sizeof(char *));
+		for (unsigned i = 0; i < m->u.ifaces.n; i++)
+			c->u.ifaces.v[i] = xstrdup(m->u.ifaces.v[i]);
+		break;
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+	case IR_M_PORT:
+	case IR_M_ICMP_TYPES:
+	case IR_M_ICMP_CODES:
+		c->u.ports.v = mem_dup(m->u.ports.v, m->u.ports.n * sizeof(*m->u.ports.v));
+		break;
+	case IR_M_COMMENT:
+	case IR_M_HELPER:
+		c->u.str = m->u.str ? xstrdup(m->u.str) : NULL;
+		break;
+	case IR_M_PROTO: case IR_M_TCPFLAGS: case IR_M_TCPOPTION: case IR_M_ICMP:
+	case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE: case IR_M_CTSTATUS:
+	case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
+	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_ADDRTYPE:
+	case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE:
+		break;
+	}
+	return c;
+}
+
+static struct ir_stmt *stmt_clone(const struct ir_stmt *s)
+{
+	struct ir_stmt *c = mem_dup(s, sizeof(*s));
+
+	c->next = NULL;
+	switch (s->kind) {
+	case IR_S_LOG:
+		c->u.log.prefix = s->u.log.prefix ? xstrdup(s->u.log.prefix) : NULL;
+		break;
+	case IR_S_NFLOG:
+		c->u.nflog.prefix = s->u.nflog.prefix ? xstrdup(s->u.nflog.prefix) : NULL;
+		break;
+	case IR_S_CT_HELPER:
+		c->u.str = s->u.str ? xstrdup(s->u.str) : NULL;
+		break;
+	case IR_S_MARK: case IR_S_CONNMARK: case IR_S_TOS: case IR_S_DSCP:
+	case IR_S_TTL: case IR_S_TCPMSS: case IR_S_NOTRACK:
+		break;
+	}
+	return c;
+}
+
+struct ir_rule *ir_rule_clone(const struct ir_rule *r)
+{
+	struct ir_rule *c = xzalloc(sizeof(*c));
+	struct ir_match **mp = &c->matches;
+	struct ir_stmt **sp = &c->stmts;
+
+	c->loc = r->loc;
+	c->counter = r->counter;
+	for (const struct ir_match *m = r->matches; m; m = m->next) {
+		*mp = match_clone(m);
+		mp = &(*mp)->next;
+	}
+	for (const struct ir_stmt *s = r->stmts; s; s = s->next) {
+		*sp = stmt_clone(s);
+		sp = &(*sp)->next;
+	}
+	c->verdict = r->verdict;
+	if (verdict_is_chain(r->verdict.kind)) {
+		c->verdict.u.chain.name = xstrdup(r->verdict.u.chain.name);
+		c->verdict.u.chain.target = NULL;
+	} else if (verdict_is_nat(r->verdict.kind)) {
+		addr_copy(&c->verdict.u.nat.addr, &r->verdict.u.nat.addr);
+	}
+	return c;
 }
 
 struct ir_match *ir_match_new(struct ir_rule *r, enum ir_match_kind kind, const struct loc *loc)
@@ -420,9 +527,23 @@ static int table_def_index(const char *name)
 	return -1;
 }
 
+/* Custom tables come after the iptables ones of their family, in creation
+ * order (the insertion below keeps equal ranks in arrival order). */
 static unsigned table_rank(const struct ir_table *t)
 {
-	return (t->family == IR_FAM_IPV6 ? 100u : 0u) + (unsigned)table_def_index(t->name);
+	int di = t->custom ? -1 : table_def_index(t->name);
+
+	return (t->family == IR_FAM_IPV6 ? 100u : 0u) + (di < 0 ? 50u : (unsigned)di);
+}
+
+static void table_link(struct ir_ruleset *rs, struct ir_table *t)
+{
+	struct ir_table **pp = &rs->tables;
+
+	while (*pp && table_rank(*pp) <= table_rank(t))
+		pp = &(*pp)->next;
+	t->next = *pp;
+	*pp = t;
 }
 
 struct ir_table *ir_table_find(const struct ir_ruleset *rs, enum ir_family fam, const char *name)
@@ -448,7 +569,7 @@ static void chain_link(struct ir_table *t, struct ir_chain *c)
 
 struct ir_table *ir_table_get(struct ir_ruleset *rs, enum ir_family fam, const char *name)
 {
-	struct ir_table *t, **pp;
+	struct ir_table *t;
 	int di;
 
 	t = ir_table_find(rs, fam, name);
@@ -474,11 +595,23 @@ struct ir_table *ir_table_get(struct ir_ruleset *rs, enum ir_family fam, const c
 		c->policy_loc = loc_internal;
 		chain_link(t, c);
 	}
-	pp = &rs->tables;
-	while (*pp && table_rank(*pp) < table_rank(t))
-		pp = &(*pp)->next;
-	t->next = *pp;
-	*pp = t;
+	table_link(rs, t);
+	return t;
+}
+
+struct ir_table *ir_table_get_custom(struct ir_ruleset *rs, enum ir_family fam, const char *name)
+{
+	struct ir_table *t = ir_table_find(rs, fam, name);
+
+	if (t)
+		return t->custom ? t : NULL;
+	if (table_def_index(name) >= 0)
+		return NULL;
+	t = xzalloc(sizeof(*t));
+	t->family = fam;
+	t->name = xstrdup(name);
+	t->custom = true;
+	table_link(rs, t);
 	return t;
 }
 
@@ -507,6 +640,20 @@ struct ir_chain *ir_chain_new_user(struct ir_table *t, const char *name, const s
 	c->policy = IR_POLICY_ACCEPT;
 	c->policy_loc = loc_internal;
 	chain_link(t, c);
+	return c;
+}
+
+struct ir_chain *ir_chain_new_base(struct ir_table *t, const char *name, enum ir_hook hook,
+				   enum ir_chain_type type, int priority, enum ir_policy policy,
+				   const struct loc *loc)
+{
+	struct ir_chain *c = ir_chain_new_user(t, name, loc);
+
+	c->builtin = true;
+	c->hook = hook;
+	c->type = type;
+	c->priority = priority;
+	c->policy = policy;
 	return c;
 }
 
@@ -643,6 +790,8 @@ static bool match_equal(const struct ir_match *a, const struct ir_match *b)
 	case IR_M_SPORT:
 	case IR_M_DPORT:
 	case IR_M_PORT:
+	case IR_M_ICMP_TYPES:
+	case IR_M_ICMP_CODES:
 		return a->u.ports.n == b->u.ports.n &&
 		       memcmp(a->u.ports.v, b->u.ports.v, a->u.ports.n * sizeof(*a->u.ports.v)) == 0;
 	case IR_M_TCPFLAGS:

@@ -84,6 +84,8 @@ enum ir_match_kind {
 	IR_M_TCPMSS,	/* u.range */
 	IR_M_PKTTYPE,	/* u.num: IR_PKT_* */
 	IR_M_HELPER,	/* u.str: conntrack helper name */
+	IR_M_ICMP_TYPES,/* u.ports: ICMP type ranges/list (legacy ipfwadm/ipchains); ICMPv6 in IPv6 */
+	IR_M_ICMP_CODES,/* u.ports: ICMP code ranges (ipchains "destination port" of ICMP) */
 };
 
 enum ir_ct_state {		/* bits */
@@ -293,7 +295,10 @@ struct ir_chain {
 
 struct ir_table {
 	enum ir_family family;
-	char *name;		/* "filter", "nat", "mangle", "raw" */
+	char *name;		/* "filter", "nat", "mangle", "raw", or a custom name */
+	bool custom;		/* not an iptables table: base chains with any hook, type
+				 * and priority (ir_chain_new_base); e.g. "legacy" for the
+				 * ipfwadm/ipchains emulation (docs/legacy.md) */
 	struct ir_chain *chains, *chains_tail;	/* builtins first, in hook order, then user chains in creation order */
 	struct ir_table *next;
 	struct ir_chain_index *index;	/* private to ir.c: name -> chain hash for ir_chain_find */
@@ -334,7 +339,16 @@ void ir_ruleset_free(struct ir_ruleset *rs);
  * one of filter/nat/mangle/raw. */
 struct ir_table *ir_table_get(struct ir_ruleset *rs, enum ir_family fam, const char *name);
 struct ir_table *ir_table_find(const struct ir_ruleset *rs, enum ir_family fam, const char *name);
+/* A custom table (ir_table.custom) with no builtin chains, created on first
+ * use; kept after the iptables tables of the same family, in creation order.
+ * NULL if name is one of the iptables tables. */
+struct ir_table *ir_table_get_custom(struct ir_ruleset *rs, enum ir_family fam, const char *name);
 struct ir_chain *ir_chain_find(const struct ir_table *t, const char *name);
+/* A base chain (builtin = true) with any hook, type and priority, appended
+ * to t's chain list. */
+struct ir_chain *ir_chain_new_base(struct ir_table *t, const char *name, enum ir_hook hook,
+				   enum ir_chain_type type, int priority, enum ir_policy policy,
+				   const struct loc *loc);
 struct ir_chain *ir_chain_new_user(struct ir_table *t, const char *name, const struct loc *loc);
 void ir_chain_delete(struct ir_chain *c);		/* unlinks and frees */
 void ir_chain_flush(struct ir_chain *c);
@@ -350,6 +364,8 @@ bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b);
 
 struct ir_rule *ir_rule_new(const struct loc *loc);
 void ir_rule_free(struct ir_rule *r);
+/* Deep copy (matches, statements, verdict, locations); prev/next NULL. */
+struct ir_rule *ir_rule_clone(const struct ir_rule *r);
 struct ir_match *ir_match_new(struct ir_rule *r, enum ir_match_kind kind, const struct loc *loc);	/* appended */
 /* Unlinks m from r and frees it. */
 void ir_match_remove(struct ir_rule *r, struct ir_match *m);

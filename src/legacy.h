@@ -110,6 +110,13 @@ enum lg_op {
 	LG_OP_MASQ_LIST,		/* -M -L: noted, ignored */
 };
 
+/* Which chain a command names (lg_apply):
+ *  - chain != NULL: an ipchains chain name as written ("input", "forward",
+ *    "output" are the builtins; anything else a user chain); chain_kind is
+ *    then ignored;
+ *  - chain == NULL and tool == LG_IPFWADM: chain_kind (-I/-F/-O/-A in/out);
+ *  - chain == NULL and tool == LG_IPCHAINS: every chain (-F, -Z, -L with no
+ *    chain; -X with no chain deletes every user chain). */
 struct lg_cmd {
 	enum lg_op op;
 	enum lg_tool tool;
@@ -146,6 +153,8 @@ struct lg_forward {
 	bool autofw_static;
 	uint8_t ctlproto;
 	uint16_t ctlport;
+	bool autofw_notimer;		/* AUTOFW -u: no 15 s window after the control port */
+	bool autofw_insecure;		/* AUTOFW -i: any host may use the ports once triggered */
 	bool add;			/* true: -a/-A/-I; false: -d/-D (delete) */
 	bool flush;			/* -f/-F/-C: flush all of this kind */
 	struct lg_forward *next;
@@ -162,6 +171,16 @@ void lg_state_free(struct lg_state *st);
  * Errors (e.g. -D of a rule that does not exist) are queued. Returns 0/-1. */
 int lg_apply(struct parse_ctx *pc, struct lg_cmd *cmd);
 int lg_apply_forward(struct parse_ctx *pc, struct lg_forward *fw);	/* takes ownership */
+
+/* A -D NAME=VALUE of the command line that the lowering reads:
+ * MASQC_VIA_a_b_c_d=IFACE names the interface whose primary address is
+ * a.b.c.d (ipfwadm -V a.b.c.d; docs/legacy.md).  Other names are ignored.
+ * Call before lg_lower(). */
+void lg_define(struct parse_ctx *pc, const char *name_eq_value);
+/* Records that the interface ifname has the address addr (dotted quad),
+ * e.g. from an ipfwadm rule giving both -W ifname and -V addr: other -V addr
+ * rules then lower to ifname.  A -D binding for the same address wins. */
+void lg_bind_via(struct parse_ctx *pc, const char *addr, const char *ifname);
 
 /* Lowers the whole legacy model into pc->rs (new tables/chains, see
  * docs/legacy.md); a no-op when no legacy command was seen. */

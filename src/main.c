@@ -22,8 +22,10 @@
 #include "parser/cmd.h"
 #include "parser/shell.h"
 #include "parser/dialect.h"
+#include "parser/legacy-parse.h"
 #include "backends/backend.h"
 #include "explain.h"
+#include "legacy.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -43,6 +45,7 @@ struct options {
 	const char *sysctl_out;
 	bool strict;
 	bool locations;
+	enum lg_generation legacy_gen;	/* --legacy-generation */
 	VEC(const char *) defines;
 	VEC(const char *) args;
 	char **scripts;
@@ -67,6 +70,9 @@ static void usage(FILE *out)
 	      "      --sysctl-out FILE      write the script's sysctls as a sysctl.d fragment\n"
 	      "      --strict               warnings are errors; unknown commands are errors\n"
 	      "      --no-locations         no '# file:line' comment before each rule\n"
+	      "      --legacy-generation 2.0|2.2|2.4|auto  kernel whose ipfwadm/ipchains\n"
+	      "                             behaviour to reproduce (default auto: 2.0 for\n"
+	      "                             ipfwadm, 2.2 for ipchains)\n"
 	      "\n"
 	      "exit status: 0 ok, 1 errors in the input, 2 usage or I/O trouble\n"
 	      "see masqc(8)\n", out);
@@ -84,6 +90,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "sysctl-out", required_argument, NULL, 'S' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "no-locations", no_argument, NULL, 'n' },
+		{ "legacy-generation", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -141,6 +148,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'n':
 			o->locations = false;
 			break;
+		case 'G':
+			if (!strcmp(optarg, "2.0"))
+				o->legacy_gen = LG_GEN_20;
+			else if (!strcmp(optarg, "2.2"))
+				o->legacy_gen = LG_GEN_22;
+			else if (!strcmp(optarg, "2.4"))
+				o->legacy_gen = LG_GEN_24;
+			else if (!strcmp(optarg, "auto"))
+				o->legacy_gen = LG_GEN_AUTO;
+			else {
+				fprintf(stderr, "masqc: unknown legacy generation '%s' (2.0, 2.2, 2.4 or auto)\n", optarg);
+				return -1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -174,8 +195,15 @@ static int load_scripts(const struct options *o, struct source_set *ss,
 
 		if (!f) {
 			fprintf(stderr, "masqc: cannot read %s: %s\n", o->scripts[i], strerror(errno));
+			lg_state_free(pc.legacy);
 			return -1;
 		}
+		/* --- legacy parsers: an ipchains-save dump (":input ACCEPT", "-A input ...") --- */
+		if (d == DIALECT_AUTO && ipchains_save_detect(f)) {
+			ipchains_save_parse(&pc, f);
+			continue;
+		}
+		/* --- end legacy parsers --- */
 		if (d == DIALECT_AUTO)
 			d = iptsave_detect(f) ? DIALECT_SAVE : DIALECT_SHELL;
 		if (d == DIALECT_SAVE) {
@@ -193,6 +221,12 @@ static int load_scripts(const struct options *o, struct source_set *ss,
 			cmd_stream_free(&cs);
 		}
 	}
+	/* ipfwadm/ipchains edits were replayed on a model of the old chains;
+	 * lowered only now, with the whole picture (docs/legacy.md) */
+	for (size_t k = 0; k < o->defines.n; k++)
+		lg_define(&pc, o->defines.v[k]);
+	lg_lower(&pc, o->legacy_gen);
+	lg_state_free(pc.legacy);
 	return 0;
 }
 

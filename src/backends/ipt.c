@@ -47,6 +47,10 @@ struct ipt_ctx {
 	struct strbuf *sb;
 	enum ir_family fam;
 	int err;
+	/* a custom-table chain written into an iptables table (see
+	 * "Custom tables" below) */
+	const char *chain_name;		/* the -A name, if not the IR chain's */
+	const char *ipt_table;		/* the iptables table being written */
 };
 
 static int ipt_error(struct ipt_ctx *c, const struct loc *loc, const char *fmt, ...)
@@ -151,7 +155,7 @@ static bool match_builtin(const struct ir_match *m)
 	case IR_M_CTSTATUS: case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK:
 	case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL:
 	case IR_M_COMMENT: case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_TCPMSS:
-	case IR_M_PKTTYPE: case IR_M_HELPER:
+	case IR_M_PKTTYPE: case IR_M_HELPER: case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
 		return false;
 	}
 	return false;
@@ -180,7 +184,8 @@ static const char *match_module(const struct ipt_ctx *c, const struct ir_match *
 	case IR_M_SPORT: case IR_M_DPORT: case IR_M_TCPFLAGS: case IR_M_TCPOPTION:
 		return l4_module(m->kind == IR_M_SPORT || m->kind == IR_M_DPORT ? m->l4proto : 6);
 	case IR_M_PORT: return "multiport";
-	case IR_M_ICMP: case IR_M_ICMP_ANY: return v6 ? "icmp6" : "icmp";
+	case IR_M_ICMP: case IR_M_ICMP_ANY: case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
+		return v6 ? "icmp6" : "icmp";
 	case IR_M_CTSTATE: case IR_M_CTSTATUS: case IR_M_CTDIR: return "conntrack";
 	case IR_M_LIMIT: return "limit";
 	case IR_M_MAC: return "mac";
@@ -217,6 +222,8 @@ static unsigned match_rank(const struct ir_match *m)
 	case IR_M_CTSTATE: return 0;
 	case IR_M_CTSTATUS: return 1;
 	case IR_M_CTDIR: return 2;
+	case IR_M_ICMP_TYPES: return 0;
+	case IR_M_ICMP_CODES: return 1;	/* printed as the "/code" of --icmp-type */
 	case IR_M_PROTO: case IR_M_IIF: case IR_M_OIF: case IR_M_ICMP: case IR_M_ICMP_ANY:
 	case IR_M_FRAG: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
 	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
@@ -468,6 +475,26 @@ static void ipt_match(struct ipt_ctx *c, const struct ir_match *m, const char *m
 		sb_addf(sb, "%s --%s any", ipt_neg(m->neg),
 			c->fam == IR_FAM_IPV6 ? "icmpv6-type" : "icmp-type");
 		break;
+	case IR_M_ICMP_TYPES:
+		/* a list arrives here one element at a time (ipt_rule expands it) */
+		if (m->u.ports.n != 1 || m->u.ports.v[0].lo != m->u.ports.v[0].hi) {
+			ipt_error(c, &m->loc, "an ICMP type range cannot be written for iptables "
+				  "(--icmp-type takes one type); list the types one by one");
+			break;
+		}
+		sb_addf(sb, "%s --%s %" PRIu32, ipt_neg(m->neg),
+			c->fam == IR_FAM_IPV6 ? "icmpv6-type" : "icmp-type", m->u.ports.v[0].lo);
+		break;
+	case IR_M_ICMP_CODES:
+		/* follows the type in the same -m icmp (rank 1) */
+		if (m->neg || m->u.ports.n != 1 || m->u.ports.v[0].lo != m->u.ports.v[0].hi) {
+			ipt_error(c, &m->loc, "iptables matches one ICMP code together with one "
+				  "type (--icmp-type T/C); a code range or a negated code "
+				  "cannot be written");
+			break;
+		}
+		sb_addf(sb, "/%" PRIu32, m->u.ports.v[0].lo);
+		break;
 	case IR_M_CTSTATE:
 		ipt_ctstate(c, m, strcmp(mod, "state") != 0);
 		break;
@@ -590,6 +617,7 @@ static void ipt_builtins(struct ipt_ctx *c, const struct ir_rule *r, const struc
 		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+		case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
 			break;
 		}
 	}
@@ -759,6 +787,14 @@ static void ipt_verdict(struct ipt_ctx *c, const struct ir_verdict *v)
 		sb_addf(c->sb, " -g %s", v->u.chain.name);
 		break;
 	case IR_V_REJECT:
+		if (c->ipt_table && strcmp(c->ipt_table, "filter") != 0) {
+			/* iptables allows REJECT in the filter table only */
+			diag_warning(c->dq, &v->loc, "REJECT becomes DROP for iptables: this chain "
+				     "runs in the %s table, where iptables has no REJECT "
+				     "(nftables output can reject)", c->ipt_table);
+			sb_add(c->sb, " -j DROP");
+			break;
+		}
 		s = ipt_reject_name(c, v->u.reject);
 		if (!s)
 			ipt_error(c, &v->loc, "this REJECT type does not exist for %s",
@@ -871,6 +907,12 @@ static void ipt_stmt(struct ipt_ctx *c, const struct ir_stmt *s)
 		sb_addf(sb, " -j CONNMARK --set-xmark 0x%" PRIx32 "/0x%" PRIx32, v, m);
 		break;
 	case IR_S_TOS:
+		if (c->ipt_table && strcmp(c->ipt_table, "mangle") != 0) {
+			ipt_error(c, &s->loc, "a TOS change in this chain cannot be written for "
+				  "iptables: the chain runs in the %s table and TOS works only in "
+				  "mangle; use -t nft", c->ipt_table);
+			break;
+		}
 		if (s->u.setmark.op == IR_MARK_SAVE || s->u.setmark.op == IR_MARK_RESTORE) {
 			ipt_error(c, &s->loc, "internal error: save/restore on TOS");
 			break;
@@ -917,7 +959,7 @@ static void ipt_location(struct ipt_ctx *c, const struct loc *loc)
 static void ipt_line(struct ipt_ctx *c, const struct ir_chain *ch, const struct ir_rule *r,
 		     const struct ipt_pick *pk, const struct ir_stmt *stmt)
 {
-	sb_addf(c->sb, "-A %s", ch->name);
+	sb_addf(c->sb, "-A %s", c->chain_name ? c->chain_name : ch->name);
 	ipt_builtins(c, r, pk);
 	ipt_modules(c, r, pk);
 	if (stmt)
@@ -934,7 +976,9 @@ static bool stmt_changes_match(const struct ir_stmt *s, const struct ir_match *m
 		return m->kind == IR_M_MARK ||
 		       (m->kind == IR_M_CONNMARK && s->u.setmark.op == IR_MARK_RESTORE);
 	case IR_S_CONNMARK:
-		return m->kind == IR_M_CONNMARK || m->kind == IR_M_MARK;
+		/* only --restore-mark writes the packet mark */
+		return m->kind == IR_M_CONNMARK ||
+		       (m->kind == IR_M_MARK && s->u.setmark.op == IR_MARK_RESTORE);
 	case IR_S_TOS:
 	case IR_S_DSCP:
 		return m->kind == IR_M_TOS || m->kind == IR_M_DSCP;
@@ -1001,8 +1045,14 @@ static bool ipt_lists_ok(struct ipt_ctx *c, const struct ir_rule *r, const struc
 		switch (m->kind) {
 		case IR_M_SADDR: case IR_M_DADDR: n = m->u.addrs.n; break;
 		case IR_M_IIF: case IR_M_OIF: n = m->u.ifaces.n; break;
+		case IR_M_ICMP_TYPES:
+			if (m->u.ports.n > 1 && find_list(r, IR_M_ICMP_CODES))
+				return ipt_error(c, &m->loc, "a list of ICMP types with a code "
+						 "cannot be written for iptables"), false;
+			/* fall through */
 		case IR_M_SPORT: case IR_M_DPORT:
-			if (strcmp(match_module(c, m) ? match_module(c, m) : "", "multiport") == 0)
+			if (m->kind != IR_M_ICMP_TYPES &&
+			    strcmp(match_module(c, m) ? match_module(c, m) : "", "multiport") == 0)
 				continue;
 			n = m->u.ports.n;
 			if (n > 1) {
@@ -1018,6 +1068,7 @@ static bool ipt_lists_ok(struct ipt_ctx *c, const struct ir_rule *r, const struc
 		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+		case IR_M_ICMP_CODES:
 			continue;
 		}
 		if (n == 0)
@@ -1044,8 +1095,10 @@ static unsigned list_n(const struct ir_match *m)
 		return match_builtin(m) ? m->u.addrs.n : 1;
 	case IR_M_IIF: case IR_M_OIF:
 		return m->u.ifaces.n;
-	case IR_M_SPORT: case IR_M_DPORT:
+	case IR_M_SPORT: case IR_M_DPORT: case IR_M_ICMP_TYPES:
 		return m->u.ports.n;
+	case IR_M_ICMP_CODES:
+		return 1;
 	case IR_M_PROTO: case IR_M_PORT: case IR_M_TCPFLAGS: case IR_M_TCPOPTION:
 	case IR_M_ICMP: case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE:
 	case IR_M_CTSTATUS: case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC:
@@ -1142,6 +1195,351 @@ static void ipt_table(struct ipt_ctx *c, const struct ir_ruleset *rs, const stru
 	sb_add(c->sb, "COMMIT\n");
 }
 
+/* ---- custom tables ------------------------------------------------------------------
+ *
+ * A custom IR table (the ipfwadm/ipchains emulation, docs/legacy.md) has
+ * base chains at hooks and priorities of its own.  Each goes into the
+ * iptables builtin chain that runs at the same point, when there is one:
+ *
+ *   filter prerouting, priority -200..-150  -> mangle PREROUTING (-150)
+ *   nat prerouting                          -> nat PREROUTING
+ *   filter forward, priority 0              -> filter FORWARD
+ *   nat postrouting                         -> nat POSTROUTING
+ *   filter postrouting, priority 101..150   -> mangle POSTROUTING (-150),
+ *        which runs BEFORE nat POSTROUTING: exact only when no rule there
+ *        looks at the source address or port while the table masquerades,
+ *        and only for the first such chain (a later one would have to run
+ *        after the first one's ACCEPT);
+ *   anything else                           -> located error.
+ *
+ * Several custom base chains can land in one builtin; they follow each
+ * other in the custom table's order, after the iptables table's own rules.
+ * A user chain goes into every iptables table whose chains reach it.
+ * REJECT outside the filter table becomes DROP with a warning (iptables
+ * refuses it there; DROP is never more permissive); TOS outside mangle is
+ * an error. */
+
+struct ipt_slot {
+	const struct ir_chain *ch;	/* custom base chain */
+	const char *table, *chain;	/* where it goes; table NULL = cannot */
+};
+
+static const char *const ipt_builtins_of[4][6] = {
+	{ "filter", "INPUT", "FORWARD", "OUTPUT", NULL, NULL },
+	{ "nat", "PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", NULL },
+	{ "mangle", "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING" },
+	{ "raw", "PREROUTING", "OUTPUT", NULL, NULL, NULL },
+};
+
+static bool table_masquerades(const struct ir_table *t)
+{
+	for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
+		if (ch->builtin && ch->type == IR_CHAIN_NAT && ch->hook == IR_HOOK_POSTROUTING &&
+		    ch->nrules)
+			return true;
+	return false;
+}
+
+/* The first match of the chain (or a chain it jumps to) that tests the
+ * source address or port, or NULL. */
+static const struct ir_match *chain_source_match(const struct ir_table *t,
+						 const struct ir_chain *ch, unsigned depth)
+{
+	if (depth > 64)
+		return NULL;
+	for (const struct ir_rule *r = ch->rules; r; r = r->next) {
+		for (const struct ir_match *m = r->matches; m; m = m->next)
+			if (m->kind == IR_M_SADDR || m->kind == IR_M_SPORT || m->kind == IR_M_PORT)
+				return m;
+		if (r->verdict.kind == IR_V_JUMP || r->verdict.kind == IR_V_GOTO) {
+			const struct ir_chain *to = ir_chain_find(t, r->verdict.u.chain.name);
+			const struct ir_match *m = to ? chain_source_match(t, to, depth + 1) : NULL;
+
+			if (m)
+				return m;
+		}
+	}
+	return NULL;
+}
+
+static bool chain_in_use(const struct ir_chain *ch)
+{
+	return ch->nrules || ch->policy != IR_POLICY_ACCEPT;
+}
+
+static void custom_map(struct ipt_ctx *c, const struct ir_table *t, struct ipt_slot *sl,
+		       bool *post_taken)
+{
+	const struct ir_chain *ch = sl->ch;
+	bool nat = ch->type == IR_CHAIN_NAT;
+
+	sl->table = sl->chain = NULL;
+	switch (ch->hook) {
+	case IR_HOOK_PREROUTING:
+		if (nat) {
+			sl->table = "nat";
+			sl->chain = "PREROUTING";
+		} else if (ch->priority >= -200 && ch->priority <= -150) {
+			sl->table = "mangle";
+			sl->chain = "PREROUTING";
+		}
+		break;
+	case IR_HOOK_FORWARD:
+		if (!nat && ch->priority == 0) {
+			sl->table = "filter";
+			sl->chain = "FORWARD";
+		}
+		break;
+	case IR_HOOK_POSTROUTING:
+		if (nat) {
+			sl->table = "nat";
+			sl->chain = "POSTROUTING";
+		} else if (ch->priority > 100 && ch->priority <= 150) {
+			const struct ir_match *m = table_masquerades(t) ? chain_source_match(t, ch, 0) : NULL;
+
+			if (m) {
+				ipt_error(c, &m->loc, "this rule tests the source after masquerading "
+					  "(the ipchains output chain sees masqueraded packets); "
+					  "iptables has no chain after nat POSTROUTING, so it "
+					  "cannot be written for iptables; use -t nft");
+				return;
+			}
+			if (*post_taken) {
+				const struct loc *loc = ch->rules ? &ch->rules->loc : &ch->loc;
+
+				ipt_error(c, loc, "these rules run after the output chain's verdict "
+					  "(ipfwadm -A out counts what the output firewall let "
+					  "through); iptables has no chain after that, so they "
+					  "cannot be written for iptables; use -t nft");
+				return;
+			}
+			*post_taken = true;
+			sl->table = "mangle";
+			sl->chain = "POSTROUTING";
+		}
+		break;
+	case IR_HOOK_NONE:
+	case IR_HOOK_INPUT:
+	case IR_HOOK_OUTPUT:
+		break;
+	}
+	if (!sl->table)
+		ipt_error(c, ch->rules ? &ch->rules->loc : &ch->loc, "chain %s (%s hook %s, priority "
+			  "%d) has no iptables equivalent; use -t nft", ch->name,
+			  nat ? "nat" : "filter", ir_hook_name(ch->hook), ch->priority);
+}
+
+/* User chains of t reachable from the custom base chains in table tn. */
+static void custom_reach(const struct ir_table *t, const struct ir_chain *ch, const char **seen_tab,
+			 const struct ir_chain **seen, size_t n, const char *tn)
+{
+	for (const struct ir_rule *r = ch->rules; r; r = r->next) {
+		const struct ir_chain *to;
+		size_t i = 0;
+
+		if (r->verdict.kind != IR_V_JUMP && r->verdict.kind != IR_V_GOTO)
+			continue;
+		to = ir_chain_find(t, r->verdict.u.chain.name);
+		if (!to || to->builtin)
+			continue;
+		for (const struct ir_chain *x = t->chains; x && x != to; x = x->next)
+			i++;
+		if (i >= n || seen_tab[i] == tn)
+			continue;
+		seen[i] = to;
+		seen_tab[i] = tn;
+		custom_reach(t, to, seen_tab, seen, n, tn);
+	}
+}
+
+struct ipt_custom {
+	const struct ir_table *t;
+	struct ipt_slot *slots;
+	size_t nslots;
+	const char **user_tab;		/* per chain of t (by position): last table reaching it */
+	const char ***user_in;		/* per iptables table index: per chain position, set? */
+	size_t nchains;
+};
+
+static void ipt_merged_table(struct ipt_ctx *c, const struct ir_ruleset *rs, unsigned ti,
+			     const struct ir_table *std, struct ipt_custom *cu, size_t ncu)
+{
+	const char *tn = ipt_builtins_of[ti][0];
+	bool any = std != NULL;
+
+	for (size_t k = 0; k < ncu; k++)
+		for (size_t i = 0; i < cu[k].nslots; i++)
+			if (cu[k].slots[i].table == tn)
+				any = true;
+	if (!any)
+		return;
+	sb_addf(c->sb, "*%s\n", tn);
+	/* builtins: the iptables table's policy, or DROP from a custom chain */
+	for (unsigned b = 1; b < 6 && ipt_builtins_of[ti][b]; b++) {
+		const char *bn = ipt_builtins_of[ti][b];
+		const struct ir_chain *sc = std ? ir_chain_find(std, bn) : NULL;
+		bool drop = sc && sc->policy == IR_POLICY_DROP;
+
+		for (size_t k = 0; k < ncu; k++)
+			for (size_t i = 0; i < cu[k].nslots; i++)
+				if (cu[k].slots[i].table == tn && !strcmp(cu[k].slots[i].chain, bn) &&
+				    cu[k].slots[i].ch->policy == IR_POLICY_DROP) {
+					if (sc && chain_in_use(sc) && !drop)
+						ipt_error(c, &cu[k].slots[i].ch->policy_loc, "the %s "
+							  "policy DROP would also apply to the %s %s "
+							  "rules of the iptables part of the script; "
+							  "use -t nft", bn, tn, bn);
+					drop = true;
+				}
+		sb_addf(c->sb, ":%s %s [0:0]\n", bn, drop ? "DROP" : "ACCEPT");
+	}
+	if (std)
+		for (const struct ir_chain *ch = std->chains; ch; ch = ch->next)
+			if (!ch->builtin)
+				sb_addf(c->sb, ":%s - [0:0]\n", ch->name);
+	for (size_t k = 0; k < ncu; k++) {
+		size_t i = 0;
+
+		for (const struct ir_chain *ch = cu[k].t->chains; ch; ch = ch->next, i++)
+			if (cu[k].user_in[ti][i])
+				sb_addf(c->sb, ":%s - [0:0]\n", ch->name);
+	}
+	/* rules: each builtin's own rules, then the custom chains mapped to it */
+	for (unsigned b = 1; b < 6 && ipt_builtins_of[ti][b]; b++) {
+		const char *bn = ipt_builtins_of[ti][b];
+		const struct ir_chain *sc = std ? ir_chain_find(std, bn) : NULL;
+
+		if (sc)
+			for (const struct ir_rule *r = sc->rules; r; r = r->next)
+				ipt_rule(c, sc, r);
+		for (size_t k = 0; k < ncu; k++)
+			for (size_t i = 0; i < cu[k].nslots; i++) {
+				const struct ipt_slot *sl = &cu[k].slots[i];
+
+				if (sl->table != tn || strcmp(sl->chain, bn) != 0)
+					continue;
+				c->chain_name = bn;
+				c->ipt_table = tn;
+				for (const struct ir_rule *r = sl->ch->rules; r; r = r->next)
+					ipt_rule(c, sl->ch, r);
+				c->chain_name = NULL;
+				c->ipt_table = NULL;
+			}
+	}
+	if (std)
+		for (const struct ir_chain *ch = std->chains; ch; ch = ch->next)
+			if (!ch->builtin)
+				for (const struct ir_rule *r = ch->rules; r; r = r->next)
+					ipt_rule(c, ch, r);
+	for (size_t k = 0; k < ncu; k++) {
+		size_t i = 0;
+
+		for (const struct ir_chain *ch = cu[k].t->chains; ch; ch = ch->next, i++) {
+			if (!cu[k].user_in[ti][i])
+				continue;
+			c->ipt_table = tn;
+			for (const struct ir_rule *r = ch->rules; r; r = r->next)
+				ipt_rule(c, ch, r);
+			c->ipt_table = NULL;
+		}
+	}
+	if (rs->helpers && ti == 3) {
+		sb_add(c->sb, "# conntrack helpers (Linux >= 6.0 does not assign them by port)\n");
+		ipt_helpers(c, rs, "PREROUTING");
+		ipt_helpers(c, rs, "OUTPUT");
+	}
+	sb_add(c->sb, "COMMIT\n");
+}
+
+static void ipt_custom_free(struct ipt_custom *cu, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		free(cu[k].slots);
+		free(cu[k].user_tab);
+		for (unsigned ti = 0; ti < 4; ti++)
+			free(cu[k].user_in[ti]);
+		free(cu[k].user_in);
+	}
+	free(cu);
+}
+
+/* The whole family when it has custom tables. */
+static void ipt_emit_merged(struct ipt_ctx *c, const struct ir_ruleset *rs)
+{
+	struct ipt_custom *cu = NULL;
+	size_t ncu = 0;
+	bool post_taken = false;
+
+	for (const struct ir_table *t = rs->tables; t; t = t->next) {
+		struct ipt_custom *x;
+		size_t n = 0;
+
+		if (t->family != c->fam || !t->custom)
+			continue;
+		cu = xrealloc(cu, (ncu + 1) * sizeof(*cu));
+		x = &cu[ncu++];
+		memset(x, 0, sizeof(*x));
+		x->t = t;
+		for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
+			n++;
+		x->nchains = n;
+		x->slots = xzalloc((n ? n : 1) * sizeof(*x->slots));
+		x->user_tab = xzalloc((n ? n : 1) * sizeof(*x->user_tab));
+		x->user_in = xzalloc(4 * sizeof(*x->user_in));
+		for (unsigned ti = 0; ti < 4; ti++)
+			x->user_in[ti] = xzalloc((n ? n : 1) * sizeof(**x->user_in));
+		for (const struct ir_chain *ch = t->chains; ch; ch = ch->next) {
+			if (!ch->builtin || !chain_in_use(ch))
+				continue;
+			x->slots[x->nslots].ch = ch;
+			custom_map(c, t, &x->slots[x->nslots], &post_taken);
+			if (x->slots[x->nslots].table)
+				x->nslots++;
+		}
+		for (unsigned ti = 0; ti < 4; ti++) {
+			const struct ir_chain **seen = xzalloc((n ? n : 1) * sizeof(*seen));
+
+			for (size_t i = 0; i < x->nslots; i++)
+				if (!strcmp(x->slots[i].table, ipt_builtins_of[ti][0]))
+					custom_reach(t, x->slots[i].ch, x->user_tab, seen, n,
+						     ipt_builtins_of[ti][0]);
+			for (size_t i = 0; i < n; i++)
+				x->user_in[ti][i] = seen[i] ? ipt_builtins_of[ti][0] : NULL;
+			free(seen);
+		}
+	}
+	/* the order iptables-save prints */
+	for (unsigned ti = 0; ti < 4; ti++) {
+		const struct ir_table *std = ir_table_find(rs, c->fam, ipt_builtins_of[ti][0]);
+
+		if (std && std->custom)
+			std = NULL;
+		if (ti == 3 && rs->helpers && !std) {
+			/* helpers need a raw table even without raw rules */
+			sb_add(c->sb, "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+			sb_add(c->sb, "# conntrack helpers (Linux >= 6.0 does not assign them by port)\n");
+			ipt_helpers(c, rs, "PREROUTING");
+			ipt_helpers(c, rs, "OUTPUT");
+			sb_add(c->sb, "COMMIT\n");
+			continue;
+		}
+		if (ti == 3 && std) {
+			ipt_table(c, rs, std, rs->helpers != NULL);
+			continue;
+		}
+		ipt_merged_table(c, rs, ti, std, cu, ncu);
+	}
+	ipt_custom_free(cu, ncu);
+}
+
+static bool has_custom(const struct ir_ruleset *rs, enum ir_family fam)
+{
+	for (const struct ir_table *t = rs->tables; t; t = t->next)
+		if (t->family == fam && t->custom)
+			return true;
+	return false;
+}
+
 int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
 	     const struct emit_opts *o, struct diag_queue *dq)
 {
@@ -1156,6 +1554,10 @@ int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
 			sb_addf(&text, "%s %s", i ? "," : "", o->inputs[i]);
 	}
 	sb_addc(&text, '\n');
+	if (has_custom(rs, fam)) {
+		ipt_emit_merged(&c, rs);
+		goto done;
+	}
 	for (const struct ir_table *t = rs->tables; t; t = t->next) {
 		if (t->family != fam)
 			continue;
@@ -1171,6 +1573,7 @@ int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
 		ipt_helpers(&c, rs, "OUTPUT");
 		sb_add(&text, "COMMIT\n");
 	}
+done:
 	if (c.err == 0)
 		fputs(sb_str(&text), out);
 	sb_free(&text);

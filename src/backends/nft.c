@@ -650,6 +650,14 @@ static void match_one(struct nft_ctx *c, const struct ir_match *m, const struct 
 		sb_addf(sb, "ct helper %s", nft_op(m->neg));
 		nft_quoted(c, m->u.str, &m->loc, "helper name");
 		break;
+	case IR_M_ICMP_TYPES:
+	case IR_M_ICMP_CODES:
+		/* numbers: legacy ICMP names differ from nft's (network- vs
+		 * net-unreachable); a set even for one range keeps it simple */
+		sb_addf(sb, "%s %s %s", c->fam == IR_FAM_IPV6 ? "icmpv6" : "icmp",
+			m->kind == IR_M_ICMP_TYPES ? "type" : "code", nft_op(m->neg));
+		nft_ports(sb, m->u.ports.v, m->u.ports.n);
+		break;
 	}
 }
 
@@ -668,6 +676,8 @@ static bool match_implies_proto(const struct ir_match *m, uint8_t proto)
 	case IR_M_TCPMSS:
 		return proto == 6 && !(m->kind == IR_M_TCPOPTION && m->neg);
 	case IR_M_ICMP:
+	case IR_M_ICMP_TYPES:
+	case IR_M_ICMP_CODES:
 		return proto == 1 || proto == 58;
 	case IR_M_PROTO: case IR_M_SADDR: case IR_M_DADDR: case IR_M_IIF: case IR_M_OIF:
 	case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE: case IR_M_CTSTATUS:
@@ -1158,6 +1168,8 @@ static void rule_variant(struct nft_ctx *c, const struct ir_chain *ch, const str
 		sb_add(sb, "# (empty rule)");
 	else
 		rule_comment(c, r);
+	if (c->o && c->o->on_rule)
+		c->o->on_rule(c->o->on_rule_ctx, &r->loc, sb->buf + start);
 	sb_addc(sb, '\n');
 }
 
@@ -1270,6 +1282,16 @@ static const char *nft_prio_name(enum ir_hook h, int prio)
 	return NULL;
 }
 
+/* Legacy emulation chains run just after masquerading (docs/legacy.md):
+ * written relative to srcnat, as nft lists them. */
+static bool nft_prio_srcnat_offset(enum ir_hook h, int prio, int *off)
+{
+	if (h != IR_HOOK_POSTROUTING || prio <= 100 || prio > 150)
+		return false;
+	*off = prio - 100;
+	return true;
+}
+
 static const char *nft_chain_type(enum ir_chain_type t)
 {
 	switch (t) {
@@ -1284,10 +1306,13 @@ static void nft_base_header(struct nft_ctx *c, const char *type, enum ir_hook ho
 			    int prio, enum ir_policy pol)
 {
 	const char *pn = nft_prio_name(hook, prio);
+	int off;
 
 	sb_addf(c->sb, "\t\ttype %s hook %s priority ", type, ir_hook_name(hook));
 	if (pn)
 		sb_add(c->sb, pn);
+	else if (nft_prio_srcnat_offset(hook, prio, &off))
+		sb_addf(c->sb, "srcnat + %d", off);
 	else
 		sb_addf(c->sb, "%d", prio);
 	sb_addf(c->sb, "; policy %s;\n", pol == IR_POLICY_DROP ? "drop" : "accept");
@@ -1380,14 +1405,20 @@ static void helpers_module_chain(struct nft_ctx *c, const char *chain, enum ir_h
 	nft_base_header(c, "filter", hook, 0, IR_POLICY_ACCEPT);
 	for (const struct ir_helper *h = c->rs->helpers; h; h = h->next) {
 		char *name;
+		size_t start;
 
 		if (!helper_ok(c, h))
 			continue;
 		name = helper_obj_name(h);
 		nft_location(c, &h->loc, "\t\t");
-		sb_addf(c->sb, "\t\tct state new %s dport ", nft_l4_name(h->l4proto));
+		sb_add(c->sb, "\t\t");
+		start = c->sb->len;
+		sb_addf(c->sb, "ct state new %s dport ", nft_l4_name(h->l4proto));
 		nft_ports(c->sb, h->ports, h->nports);
-		sb_addf(c->sb, " ct helper set \"%s\"\n", name);
+		sb_addf(c->sb, " ct helper set \"%s\"", name);
+		if (c->o && c->o->on_rule)
+			c->o->on_rule(c->o->on_rule_ctx, &h->loc, c->sb->buf + start);
+		sb_addc(c->sb, '\n');
 		nft_helper_obj_add(c, name, h->name, h->l4proto);
 	}
 	sb_add(c->sb, "\t}\n");

@@ -7,6 +7,11 @@
  *
  *   iptables / ip6tables (-legacy, -nft)     -> ipt_command
  *   iptables-restore (< file, heredoc, file) -> iptsave_parse
+ *   ipchains, ipfwadm (-wrapper), ipmasqadm,
+ *   ipportfw, ipautofw                       -> the legacy parsers (legacy-parse.h)
+ *   ipchains-restore                         -> ipchains_save_parse
+ *   modprobe/insmod of ip_masq_ftp/_irc/...  -> ir_helper with nat (the 2.0/2.2 masq
+ *                                               helpers did conntrack and NAT in one)
  *   modprobe/insmod of a conntrack helper    -> ir_helper (ports=, nat)
  *   modprobe of a table/match/target module  -> note: the kernel loads it itself
  *   echo/printf VALUE > /proc/sys/...,
@@ -21,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dialect.h"
+#include "legacy-parse.h"
 #include "../util.h"
 
 struct range_vec {
@@ -154,6 +160,61 @@ static int parse_ports(struct dispatch *d, const struct word *w, struct range_ve
 	}
 }
 
+/* The 2.0/2.2 masquerading helpers that have a conntrack helper today. */
+static const struct helper_def *masq_helper_of(const char *m)
+{
+	static const char *const map[][2] = {
+		{ "ip_masq_ftp", "ftp" }, { "ip_masq_irc", "irc" }, { "ip_masq_pptp", "pptp" },
+		{ "ip_masq_h323", "h323" }, { "ip_masq_tftp", "tftp" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i][0], m))
+			for (size_t j = 0; j < ARRAY_SIZE(helper_defs); j++)
+				if (!strcmp(helper_defs[j].name, map[i][1]))
+					return &helper_defs[j];
+	return NULL;
+}
+
+/* The other ip_masq_* modules: what they did and what replaces them. */
+static void masq_module_obsolete(struct dispatch *d, const struct word *mw, const char *m)
+{
+	static const char *const builtin[] = { "ip_masq_portfw", "ip_masq_mfw", "ip_masq_autofw" };
+	static const char *const gone[][2] = {
+		{ "ip_masq_raudio", "RealAudio: nf_conntrack has no RealAudio helper; RealAudio/RealPlayer "
+		  "later used RTSP over TCP 554, which works through NAT with modern clients (forward the "
+		  "UDP data ports explicitly only for an old client)" },
+		{ "ip_masq_quake", "Quake is plain UDP and works through masquerading without a helper" },
+		{ "ip_masq_cuseeme", "CU-SeeMe is obsolete UDP video (ports 7648-7652); there is no helper, "
+		  "forward the ports explicitly if it is still used" },
+		{ "ip_masq_vdolive", "VDOLive is obsolete UDP video; there is no helper, forward the ports "
+		  "explicitly if it is still used" },
+		{ "ip_masq_ipsec", "IPsec ESP crosses NAT with NAT traversal today (UDP 4500 encapsulation, "
+		  "RFC 3948), negotiated by the IKE daemons; no kernel helper is needed" },
+		{ "ip_masq_icq", "ICQ: no helper exists; modern instant-messaging clients work through NAT" },
+		{ "ip_masq_user", "the user-space control interface of 2.2 masquerading; it has no rule "
+		  "meaning" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+		if (!strcmp(builtin[i], m)) {
+			diag_note(d->pc->dq, &mw->loc, "%s (the kernel side of ipmasqadm %s) is built into the "
+				  "masquerade lowering; nothing to load", m, m + 8);
+			return;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(gone); i++)
+		if (!strcmp(gone[i][0], m)) {
+			if (!strcmp(m, "ip_masq_user"))
+				diag_note(d->pc->dq, &mw->loc, "%s: %s; ignored", m, gone[i][1]);
+			else
+				diag_warning(d->pc->dq, &mw->loc, "%s: no modern kernel has this masquerading "
+					     "helper; %s", m, gone[i][1]);
+			return;
+		}
+	diag_warning(d->pc->dq, &mw->loc, "%s is a Linux 2.0/2.2 masquerading module without a known "
+		     "modern equivalent; ignored (check what the protocol needs through NAT today)", m);
+}
+
 static int module_load(struct dispatch *d, const struct command *cmd, const struct word *mw,
 		       const struct word *params, unsigned nparams)
 {
@@ -179,6 +240,13 @@ static int module_load(struct dispatch *d, const struct command *cmd, const stru
 			*c = '_';
 
 	hd = helper_of(m, &nat);
+	if (!hd && (hd = masq_helper_of(m)) != NULL) {
+		nat = true;
+		if (!noted_once(d, "masqhelper", m))
+			diag_note(pc->dq, &mw->loc, "%s was the Linux 2.0/2.2 masquerading helper for %s: "
+				  "translated as the conntrack helper with NAT (the old module did both)",
+				  m, hd->name);
+	}
 	if (hd) {
 		struct range_vec ports = { 0 };
 		struct ir_helper *h;
@@ -234,8 +302,7 @@ static int module_load(struct dispatch *d, const struct command *cmd, const stru
 			}
 		}
 	} else if (!strncmp(m, "ip_masq_", 8)) {
-		diag_warning(pc->dq, &mw->loc, "%s is a Linux 2.0/2.2 masquerading module (the ipchains/"
-			     "ipfwadm dialect); it is not translated here", m);
+		masq_module_obsolete(d, mw, m);
 	} else if (is_netfilter_module(m)) {
 		if (!noted_once(d, "mod", m))
 			diag_note(pc->dq, &mw->loc, "module loading is not needed; the kernel loads %s on demand", m);
@@ -408,7 +475,7 @@ static int cmd_sysctl(struct dispatch *d, const struct command *cmd)
 
 /* ---- iptables-restore ------------------------------------------------------------ */
 
-static int cmd_restore(struct dispatch *d, const struct command *cmd, enum ir_family fam)
+static int cmd_restore(struct dispatch *d, const struct command *cmd, enum ir_family fam, bool chains)
 {
 	struct parse_ctx *pc = d->pc;
 	const struct word *file = NULL;
@@ -437,8 +504,8 @@ static int cmd_restore(struct dispatch *d, const struct command *cmd, enum ir_fa
 		if (!file && cmd->redir == REDIR_IN)
 			file = &cmd->redir_target;
 		if (!file)
-			return diag_error(pc->dq, &cmd->loc, "iptables-restore reads its rules from standard "
-					  "input here; give the file with '< FILE'");
+			return diag_error(pc->dq, &cmd->loc, "%s reads its rules from standard "
+					  "input here; give the file with '< FILE'", base_name(cmd->argv[0].text));
 		if (file->kind == WORD_UNKNOWN)
 			return unknown_word(pc, file);
 		f = source_load(pc->ss, file->text, &cmd->loc);
@@ -456,6 +523,8 @@ static int cmd_restore(struct dispatch *d, const struct command *cmd, enum ir_fa
 		if (!f)
 			return diag_error(pc->dq, &file->loc, "cannot read %s: %s", file->text, strerror(errno));
 	}
+	if (chains)
+		return ipchains_save_parse(pc, f);
 	pc->noflush = noflush;
 	r = iptsave_parse(pc, f, fam);
 	pc->noflush = false;
@@ -470,6 +539,7 @@ static const char *const ignored_cmds[] = {
 	"[", "date", "hostname", "uname", "chmod", "chown", "ln", "cp", "mv", "ps", "head", "tail",
 	"tr", "wc", "sort", "uniq", "basename", "dirname", "expr", "id", "whoami", "which",
 	"type", "wait", "clear", "tee", "read", "iptables-save", "ip6tables-save", "netstat",
+	"ipchains-save",
 	"ping", "arp", "env", "usleep", "stty", "tput", "setterm", "dmesg", "pidof", "killall5",
 };
 
@@ -509,6 +579,18 @@ static bool is_restore(const char *b, enum ir_family *fam)
 	return false;
 }
 
+static bool is_legacy(const char *b)
+{
+	static const char *const tools[] = {
+		"ipchains", "ipfwadm", "ipfwadm-wrapper", "ipmasqadm", "ipportfw", "ipautofw",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
+		if (!strcmp(tools[i], b))
+			return true;
+	return false;
+}
+
 static int dispatch_one(struct dispatch *d, const struct command *cmd)
 {
 	struct parse_ctx *pc = d->pc;
@@ -540,7 +622,20 @@ static int dispatch_one(struct dispatch *d, const struct command *cmd)
 		return ipt_command(pc, cmd, fam);
 	}
 	if (is_restore(b, &fam))
-		return cmd_restore(d, cmd, fam);
+		return cmd_restore(d, cmd, fam, false);
+	if (is_legacy(b)) {
+		if (cmd->in_pipeline) {
+			diag_note(pc->dq, &cmd->loc, "%s in a pipeline only prints; ignored", b);
+			return 0;
+		}
+		if (!strcmp(b, "ipchains"))
+			return ipchains_command(pc, cmd);
+		if (!strcmp(b, "ipfwadm") || !strcmp(b, "ipfwadm-wrapper"))
+			return ipfwadm_command(pc, cmd);
+		return ipmasqadm_command(pc, cmd);
+	}
+	if (!strcmp(b, "ipchains-restore"))
+		return cmd_restore(d, cmd, IR_FAM_IPV4, true);
 	if (cmd->in_pipeline)
 		return 0;
 	if (!strcmp(b, "echo") || !strcmp(b, "printf"))
@@ -549,9 +644,6 @@ static int dispatch_one(struct dispatch *d, const struct command *cmd)
 		return cmd_modprobe(d, cmd, b[0] == 'i');
 	if (!strcmp(b, "sysctl"))
 		return cmd_sysctl(d, cmd);
-	if (!strcmp(b, "ipchains") || !strcmp(b, "ipfwadm") || !strcmp(b, "ipmasqadm") ||
-	    !strcmp(b, "ipportfw") || !strcmp(b, "ipautofw"))
-		return diag_error(pc->dq, &w0->loc, "not supported yet: the %s dialect", b);
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_cmds); i++)
 		if (!strcmp(ignored_cmds[i], b)) {
 			if (!noted_once(d, "cmd", b))

@@ -592,7 +592,8 @@ static void test_dispatch(void)
 		/* once per name within one command stream; each fx_run is its own stream */
 		ok(notes == 2, "module note once per name and stream");
 	}
-	ok(fx_find(&f, DIAG_WARNING, "ip_masq_ftp") && fx_find(&f, DIAG_WARNING, "bogus_mod"), "legacy/unknown warned");
+	ok(fx_find(&f, DIAG_NOTE, "ip_masq_ftp") && fx_find(&f, DIAG_WARNING, "bogus_mod"),
+	   "2.2 masq helper noted (it becomes an ftp helper), unknown module warned");
 
 	{
 		struct src_file *sf = source_add(&f.ss, "e.sh", "echo 1 > /proc/sys/net/ipv4/ip_forward", 38, NULL);
