@@ -854,6 +854,61 @@ static void note_unknown(struct shell *sh, const struct sh_part *p, bool quiet)
 			  "its value is unknown; a test sees it as empty, a command word as "
 			  "unknown (give -D NAME=VALUE for the variable it sets)");
 }
+/* `expr A OP B` as old scripts counted with it (port=`expr $port + 1`):
+ * pure integer arithmetic and comparisons, computed like $((...)).  Any
+ * other form, or an operand that is not a plain integer, stays unknown. */
+static bool expr_int(const char *s, long *v)
+{
+	char *end;
+
+	if (!*s || has_marker(s))
+		return false;
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return !*end && !errno;
+}
+
+static char *expr_eval(const fieldvec *a)
+{
+	const char *op;
+	long x, y, r;
+	bool num;
+
+	if (a->n == 2 && !has_marker(a->v[1].s))
+		return xstrdup(a->v[1].s);
+	if (a->n != 4)
+		return NULL;
+	op = a->v[2].s;
+	num = expr_int(a->v[1].s, &x) && expr_int(a->v[3].s, &y);
+	if (!strcmp(op, "=") || !strcmp(op, "!=")) {
+		if (has_marker(a->v[1].s) || has_marker(a->v[3].s))
+			return NULL;
+		r = num ? x == y : !strcmp(a->v[1].s, a->v[3].s);
+		return xasprintf("%ld", op[0] == '!' ? !r : r);
+	}
+	if (!num)
+		return NULL;
+	if (!strcmp(op, "+"))
+		r = x + y;
+	else if (!strcmp(op, "-"))
+		r = x - y;
+	else if (!strcmp(op, "*"))
+		r = x * y;
+	else if ((!strcmp(op, "/") || !strcmp(op, "%")) && y != 0)
+		r = op[0] == '/' ? x / y : x % y;
+	else if (!strcmp(op, "<"))
+		r = x < y;
+	else if (!strcmp(op, "<="))
+		r = x <= y;
+	else if (!strcmp(op, ">"))
+		r = x > y;
+	else if (!strcmp(op, ">="))
+		r = x >= y;
+	else
+		return NULL;
+	return xasprintf("%ld", r);
+}
+
 
 /* The value of $(...) / `...` by the policy of docs/shell.md. */
 static char *cmdsub_value(struct shell *sh, struct sh_part *p, bool quiet)
@@ -922,6 +977,8 @@ static char *cmdsub_value(struct shell *sh, struct sh_part *p, bool quiet)
 				  "exist and '%s' stands for it", prog, r);
 	} else if (k == 1 && !strcmp(prog, "echo")) {
 		r = cmdsub_text(&a0, 1);
+	} else if (k == 1 && !strcmp(prog, "expr")) {
+		r = expr_eval(&a0);
 	} else if (k == 1 && (!strcmp(prog, "basename") || !strcmp(prog, "dirname")) && a0.n >= 2) {
 		char *t = test_value(a0.v[1].s), *s;
 		size_t n = strlen(t);

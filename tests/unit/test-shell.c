@@ -145,6 +145,9 @@ static void test_expansions(void)
 	expect("false; echo $?; true; echo $?\necho $0\n", "echo|1\necho|0\necho|t.sh\n", "$? and $0");
 	expect("A=3\necho $((1 + 2 * 3)) $(( (A + 1) * 2 )) $((A % 2)) $((A > 2 && 1)) $((-A / 2))\n",
 	       "echo|7|8|1|1|-1\n", "arithmetic");
+	expect("p=6000\nwhile [ $p -le 6002 ]; do echo $p; p=`expr $p + 1`; done\n"
+	       "echo `expr 7 % 3` `expr 2 \\* 3` `expr a = a` `expr 5`\n",
+	       "echo|6000\necho|6001\necho|6002\necho|1|6|1|5\n", "expr arithmetic (old counting loops)");
 	expect("A=1; shift; echo $#\nexport B=2 C; readonly D=4; unset A; echo $A$B$D\n",
 	       "echo|0\necho|24\n", "export readonly unset shift");
 }
