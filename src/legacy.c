@@ -1281,6 +1281,45 @@ static struct ir_rule *fwd_reply_guard(const struct ir_rule *r)
 	return g;
 }
 
+/* 2.2 decided MASQ per packet (pitfall 4): a packet of a connection that
+ * was not masqueraded -- the SYN-ACK of an inbound connection, a later
+ * packet of a connection its first packet did not masquerade -- left with
+ * a masqueraded source and was useless to the peer.  nft NAT binds at the
+ * first packet, so it would go out untranslated: dropped instead.  Port
+ * forward replies are the exception: MASQ is what makes them work. */
+static struct ir_rule *masq_late_guard(const struct ir_rule *r)
+{
+	struct ir_rule *g = ir_rule_clone(r);
+	struct ir_match *m;
+
+	/* the copy keeps the rule's side effects but not the MASQ bit */
+	for (struct ir_stmt **pp = &g->stmts; *pp; pp = &(*pp)->next) {
+		struct ir_stmt *s = *pp;
+
+		if (s->kind == IR_S_CONNMARK && s->u.setmark.op == IR_MARK_OR &&
+		    s->u.setmark.value == LG_CT_MASQ) {
+			struct ir_rule *bin = ir_rule_new(NULL);
+
+			*pp = s->next;
+			s->next = NULL;
+			bin->stmts = s;
+			ir_rule_free(bin);
+			break;
+		}
+	}
+	m = ir_match_new(g, IR_M_CTSTATE, &r->loc);
+	m->u.bits = IR_CT_NEW;
+	m->neg = true;
+	m->module_seq = 201;
+	m = ir_match_new(g, IR_M_CTSTATE, &r->loc);
+	m->u.bits = IR_CT_SNAT;
+	m->neg = true;
+	m->module_seq = 202;
+	m_ctmark(g, LG_CT_FWD, 0, false);
+	g->verdict.kind = IR_V_DROP;
+	return g;
+}
+
 static int lower_one(struct lower *L, struct ir_chain *out, const struct lg_rule *lr,
 		     enum lctx ctx, struct lg_chain *caller, bool swap, int split)
 {
@@ -1320,6 +1359,8 @@ static int lower_one(struct lower *L, struct ir_chain *out, const struct lg_rule
 	}
 	if (ctx == CTX_FWD && L->fwd && r->verdict.kind == IR_V_ACCEPT && lr->target != LG_T_MASQ)
 		ir_chain_insert(out, fwd_reply_guard(r), 0);
+	if (ctx == CTX_FWD && lr->target == LG_T_MASQ)
+		ir_chain_insert(out, masq_late_guard(r), 0);
 	ir_chain_insert(out, r, 0);
 	return 0;
 }

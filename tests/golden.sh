@@ -32,35 +32,56 @@ run_masqc() {
 	(cd "$dir" && "$MASQC" "$@" "$script") >"$out" 2>"$err"
 }
 
-# Scenario NAME, backend: nft or ipt.
+# Scenario DIR NAME, backend: nft or ipt.  A backend that must refuse the
+# scenario (legacy constructs iptables cannot express) has NAME.KIND.err
+# instead of NAME.KIND: the exact stderr of the refusing compile (exit 1).
 check_output() {
-	local input=$1 kind=$2 name golden got err rc
+	local dir=$1 input=$2 kind=$3 name golden got err rc rel
 	name=$(input_name "$input")
-	golden=$RULESETS/$name.$kind got=$TMP/$name.$kind err=$TMP/$name.$kind.stderr
+	rel=${dir#"$RULESETS"}; rel=${rel#/}; rel=${rel:+$rel/}
+	golden=$dir/$name.$kind got=$TMP/$name.$kind err=$TMP/$name.$kind.stderr
 	local -a targ=()
 	[ "$kind" = ipt ] && targ=(-t iptables)
-	ruleset_args "$RULESETS/$name.args"
-	run_masqc "$RULESETS" "$input" "$got" "$err" compile "${targ[@]}" "${ARGS[@]}"
+	ruleset_args "$dir/$name.args"
+	run_masqc "$dir" "$input" "$got" "$err" compile "${targ[@]}" "${ARGS[@]}"
 	rc=$?
+	if [ -f "$golden.err" ]; then
+		if [ $regen = yes ]; then
+			if [ $rc -eq 1 ] && cmp -s "$golden.err" "$err"; then
+				rm -f "$golden.err.got"
+			else
+				cp "$err" "$golden.err.got"
+				echo "wrote rulesets/$rel$name.$kind.err.got (exit $rc, expected 1)"
+			fi
+			return
+		fi
+		if [ $rc -ne 1 ]; then
+			tap_not_ok "$rel$name.$kind: masqc compile exited $rc, expected a refusal (1)"
+			tap_diag <"$err"
+			return
+		fi
+		tap_compare "$rel$name.$kind.err" "$golden.err" "$err"
+		return
+	fi
 	if [ $regen = yes ]; then
 		if [ $rc -ne 0 ]; then
-			echo "$name.$kind: masqc exited $rc, no .got written:" >&2
+			echo "$rel$name.$kind: masqc exited $rc, no .got written:" >&2
 			cat "$err" >&2
 		elif [ -f "$golden" ] && cmp -s "$golden" "$got"; then
 			rm -f "$golden.got"
 		else
 			cp "$got" "$golden.got"
-			echo "wrote rulesets/$name.$kind.got$([ -f "$golden" ] || echo ' (new)')"
+			echo "wrote rulesets/$rel$name.$kind.got$([ -f "$golden" ] || echo ' (new)')"
 		fi
 		return
 	fi
 	[ -f "$golden" ] || return 0
 	if [ $rc -ne 0 ]; then
-		tap_not_ok "$name.$kind: masqc compile exited $rc"
+		tap_not_ok "$rel$name.$kind: masqc compile exited $rc"
 		tap_diag <"$err"
 		return
 	fi
-	tap_compare "$name.$kind" "$golden" "$got"
+	tap_compare "$rel$name.$kind" "$golden" "$got"
 }
 
 check_error() {
@@ -92,14 +113,17 @@ check_error() {
 	tap_compare "errors/$name.err" "$golden" "$got"
 }
 
-for input in $(list_inputs); do
-	name=$(input_name "$input")
-	if [ $regen = no ] && [ ! -f "$RULESETS/$name.nft" ] && [ ! -f "$RULESETS/$name.ipt" ]; then
-		tap_not_ok "$input: no golden ($name.nft / $name.ipt); run make regen and review"
-		continue
-	fi
-	check_output "$input" nft
-	check_output "$input" ipt
+for dir in $RULESET_DIRS; do
+	for input in $(list_inputs "$dir"); do
+		name=$(input_name "$input")
+		if [ $regen = no ] && [ ! -f "$dir/$name.nft" ] && [ ! -f "$dir/$name.ipt" ] &&
+		   [ ! -f "$dir/$name.nft.err" ]; then
+			tap_not_ok "$input: no golden ($name.nft / $name.ipt); run make regen and review"
+			continue
+		fi
+		check_output "$dir" "$input" nft
+		check_output "$dir" "$input" ipt
+	done
 done
 
 for input in $(list_inputs "$RULESETS/errors"); do

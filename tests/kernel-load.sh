@@ -33,14 +33,14 @@ ipt_twice='
 
 have_nft=no; command -v nft >/dev/null 2>&1 && have_nft=yes
 
-for f in "$RULESETS"/*.nft; do
+for f in $(for d in $RULESET_DIRS; do ls "$d"/*.nft 2>/dev/null; done); do
 	[ -f "$f" ] || continue
-	name=$(basename "$f")
+	name=${f#"$RULESETS"/}
 	if [ $have_nft = no ]; then
 		tap_skip "$name loads" "nft not installed"
 		continue
 	fi
-	out=$TMP/$name.list
+	out=$TMP/${name//\//_}.list
 	unshare -n bash -c "$nft_twice" sh "$f" "$out" >"$TMP/err" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ]; then
@@ -57,16 +57,16 @@ for f in "$RULESETS"/*.nft; do
 	tap_compare "$name reloads idempotently" "$out.1" "$out.2"
 done
 
-for f in "$RULESETS"/*.ipt; do
+for f in $(for d in $RULESET_DIRS; do ls "$d"/*.ipt 2>/dev/null; done); do
 	[ -f "$f" ] || continue
-	name=$(basename "$f")
+	name=${f#"$RULESETS"/}
 	for flavour in legacy nft; do
 		restore=iptables-$flavour-restore save=iptables-$flavour-save
 		if ! command -v "$restore" >/dev/null 2>&1; then
 			tap_skip "$name $restore" "$restore not installed"
 			continue
 		fi
-		out=$TMP/$name.$flavour
+		out=$TMP/${name//\//_}.$flavour
 		unshare -n bash -c "$ipt_twice" sh "$restore" "$save" "$f" "$out" >"$TMP/err" 2>&1
 		rc=$?
 		if [ $rc -ne 0 ]; then

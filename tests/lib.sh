@@ -14,6 +14,8 @@ TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRCDIR=${MASQC_SRCDIR:-$(cd "$TESTS_DIR/.." && pwd)}
 MASQC=${MASQC:-$TESTS_DIR/../src/masqc}
 RULESETS=$SRCDIR/rulesets
+# Scenario directories: the iptables-era rulesets and the 2.0/2.2 ones.
+RULESET_DIRS="$RULESETS $RULESETS/legacy"
 
 export LC_ALL=C
 # Diagnostics must not depend on the terminal.

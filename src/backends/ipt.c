@@ -51,6 +51,7 @@ struct ipt_ctx {
 	 * "Custom tables" below) */
 	const char *chain_name;		/* the -A name, if not the IR chain's */
 	const char *ipt_table;		/* the iptables table being written */
+	uint32_t rej_bit[IR_REJ6_REJECT_ROUTE + 1];	/* deferred REJECT marks, by kind */
 };
 
 static int ipt_error(struct ipt_ctx *c, const struct loc *loc, const char *fmt, ...)
@@ -788,7 +789,8 @@ static void ipt_verdict(struct ipt_ctx *c, const struct ir_verdict *v)
 		break;
 	case IR_V_REJECT:
 		if (c->ipt_table && strcmp(c->ipt_table, "filter") != 0) {
-			/* iptables allows REJECT in the filter table only */
+			/* iptables allows REJECT in the filter table only; mangle
+			 * rejects were deferred by ipt_line, anything else drops */
 			diag_warning(c->dq, &v->loc, "REJECT becomes DROP for iptables: this chain "
 				     "runs in the %s table, where iptables has no REJECT "
 				     "(nftables output can reject)", c->ipt_table);
@@ -959,7 +961,26 @@ static void ipt_location(struct ipt_ctx *c, const struct loc *loc)
 static void ipt_line(struct ipt_ctx *c, const struct ir_chain *ch, const struct ir_rule *r,
 		     const struct ipt_pick *pk, const struct ir_stmt *stmt)
 {
-	sb_addf(c->sb, "-A %s", c->chain_name ? c->chain_name : ch->name);
+	const char *name = c->chain_name ? c->chain_name : ch->name;
+
+	if (!stmt && r->verdict.kind == IR_V_REJECT && c->ipt_table &&
+	    !strcmp(c->ipt_table, "mangle") && r->verdict.u.reject <= IR_REJ6_REJECT_ROUTE &&
+	    c->rej_bit[r->verdict.u.reject]) {
+		/* a REJECT decided in mangle PREROUTING (the ipchains input
+		 * chain): mark the packet and leave mangle; filter INPUT and
+		 * FORWARD reject marked packets first thing (ipt_deferred) */
+		sb_addf(c->sb, "-A %s", name);
+		ipt_builtins(c, r, pk);
+		ipt_modules(c, r, pk);
+		sb_addf(c->sb, " -j MARK --set-xmark 0x%" PRIx32 "/0x%" PRIx32 "\n",
+			c->rej_bit[r->verdict.u.reject], c->rej_bit[r->verdict.u.reject]);
+		sb_addf(c->sb, "-A %s", name);
+		ipt_builtins(c, r, pk);
+		ipt_modules(c, r, pk);
+		sb_add(c->sb, " -j ACCEPT\n");
+		return;
+	}
+	sb_addf(c->sb, "-A %s", name);
 	ipt_builtins(c, r, pk);
 	ipt_modules(c, r, pk);
 	if (stmt)
@@ -1352,6 +1373,69 @@ static void custom_reach(const struct ir_table *t, const struct ir_chain *ch, co
 	}
 }
 
+/* The REJECTs marked in mangle PREROUTING, carried out where iptables
+ * allows them.  A packet marked there is either delivered (INPUT) or
+ * forwarded (FORWARD); the mark was set on the fields the input chain saw
+ * (before DNAT), which is what 2.x decided on. */
+static void ipt_deferred(struct ipt_ctx *c, const char *chain)
+{
+	for (unsigned k = 0; k <= IR_REJ6_REJECT_ROUTE; k++) {
+		const char *s;
+
+		if (!c->rej_bit[k])
+			continue;
+		s = ipt_reject_name(c, (enum ir_reject)k);
+		sb_addf(c->sb, "-A %s -m mark --mark 0x%" PRIx32 "/0x%" PRIx32 " -j REJECT",
+			chain, c->rej_bit[k], c->rej_bit[k]);
+		if (s)
+			sb_addf(c->sb, " --reject-with %s", s);
+		sb_addc(c->sb, '\n');
+	}
+}
+
+/* Mark bits a rule of the ruleset sets or tests. */
+static uint32_t ruleset_mark_bits(const struct ir_ruleset *rs)
+{
+	uint32_t used = 0;
+
+	for (const struct ir_table *t = rs->tables; t; t = t->next)
+		for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
+			for (const struct ir_rule *r = ch->rules; r; r = r->next) {
+				for (const struct ir_match *m = r->matches; m; m = m->next)
+					if (m->kind == IR_M_MARK)
+						used |= m->u.markmask.mask;
+				for (const struct ir_stmt *st = r->stmts; st; st = st->next)
+					if (st->kind == IR_S_MARK || (st->kind == IR_S_CONNMARK &&
+								     st->u.setmark.op == IR_MARK_RESTORE))
+						used |= st->u.setmark.mask | st->u.setmark.value |
+							st->u.setmark.nfmask;
+			}
+	return used;
+}
+
+/* One packet-mark bit per REJECT kind used in chains that go to mangle,
+ * from bit 31 down, avoiding every bit the script's own marks touch. */
+static void ipt_plan_rejects(struct ipt_ctx *c, const struct ir_ruleset *rs,
+			     const struct ir_chain *const *mangle, size_t n)
+{
+	uint32_t used = ruleset_mark_bits(rs), bit = 0x80000000u;
+
+	for (size_t i = 0; i < n; i++)
+		for (const struct ir_rule *r = mangle[i]->rules; r; r = r->next) {
+			enum ir_reject k = r->verdict.u.reject;
+
+			if (r->verdict.kind != IR_V_REJECT || k > IR_REJ6_REJECT_ROUTE ||
+			    c->rej_bit[k])
+				continue;
+			while (bit && (used & bit))
+				bit >>= 1;
+			if (!bit)
+				return;	/* no free bit: ipt_verdict drops, with a warning */
+			c->rej_bit[k] = bit;
+			bit >>= 1;
+		}
+}
+
 struct ipt_custom {
 	const struct ir_table *t;
 	struct ipt_slot *slots;
@@ -1408,6 +1492,9 @@ static void ipt_merged_table(struct ipt_ctx *c, const struct ir_ruleset *rs, uns
 	for (unsigned b = 1; b < 6 && ipt_builtins_of[ti][b]; b++) {
 		const char *bn = ipt_builtins_of[ti][b];
 		const struct ir_chain *sc = std ? ir_chain_find(std, bn) : NULL;
+
+		if (ti == 0 && (!strcmp(bn, "INPUT") || !strcmp(bn, "FORWARD")))
+			ipt_deferred(c, bn);
 
 		if (sc)
 			for (const struct ir_rule *r = sc->rules; r; r = r->next)
@@ -1506,6 +1593,21 @@ static void ipt_emit_merged(struct ipt_ctx *c, const struct ir_ruleset *rs)
 			for (size_t i = 0; i < n; i++)
 				x->user_in[ti][i] = seen[i] ? ipt_builtins_of[ti][0] : NULL;
 			free(seen);
+		}
+		/* REJECTs of chains that land in mangle PREROUTING */
+		{
+			const struct ir_chain **mg = xzalloc((n + 1) * sizeof(*mg));
+			size_t nm = 0, i = 0;
+
+			for (size_t k = 0; k < x->nslots; k++)
+				if (!strcmp(x->slots[k].table, "mangle") &&
+				    !strcmp(x->slots[k].chain, "PREROUTING"))
+					mg[nm++] = x->slots[k].ch;
+			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next, i++)
+				if (x->user_in[2][i])
+					mg[nm++] = ch;
+			ipt_plan_rejects(c, rs, mg, nm);
+			free(mg);
 		}
 	}
 	/* the order iptables-save prints */

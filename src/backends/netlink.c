@@ -54,6 +54,10 @@
 #include <time.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
+#include <linux/netfilter/nf_log.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -68,6 +72,7 @@
 #include <libnftnl/udata.h>
 
 #include "../util.h"
+#include "backend.h"
 
 /* The rule's source location ("masqc:FILE:LINE") in a userdata TLV of our
  * own: nft parses only the types it knows (comment, ebtables policy) and
@@ -87,6 +92,7 @@
 struct nl_rule {
 	struct nftnl_rule *r;
 	struct loc loc;		/* built: the IR rule; read back: loc_internal */
+	unsigned set0, nsets;	/* built: its anonymous sets in nl_table.sets */
 };
 
 struct nl_chain {
@@ -170,8 +176,19 @@ static void render_hex(struct strbuf *sb, const void *data, uint32_t len)
 		sb_addf(sb, "%02x", p[i]);
 }
 
-static struct nftnl_set *table_set_find(const struct nl_table *t, const char *name)
+/* A compiled batch names every anonymous set "__set%d" (the kernel numbers
+ * them) and refers to it by transaction id; a readback has real names. */
+static struct nftnl_set *table_set_find(const struct nl_table *t, const char *name,
+					const struct nftnl_expr *lookup)
 {
+	if (nftnl_expr_is_set(lookup, NFTNL_EXPR_LOOKUP_SET_ID)) {
+		uint32_t id = nftnl_expr_get_u32(lookup, NFTNL_EXPR_LOOKUP_SET_ID);
+
+		for (size_t i = 0; i < t->sets.n; i++)
+			if (nftnl_set_is_set(t->sets.v[i].s, NFTNL_SET_ID) &&
+			    nftnl_set_get_u32(t->sets.v[i].s, NFTNL_SET_ID) == id)
+				return t->sets.v[i].s;
+	}
 	for (size_t i = 0; i < t->sets.n; i++) {
 		const char *n = nftnl_set_get_str(t->sets.v[i].s, NFTNL_SET_NAME);
 
@@ -228,14 +245,18 @@ static int render_elem_cb(struct nftnl_set_elem *e, void *data)
 
 /* The set's definition; elements sorted (the kernel lists an rbtree in
  * its own order). */
-static void render_set_body(struct strbuf *sb, struct nftnl_set *s)
+static void render_set_body(struct strbuf *sb, struct nftnl_set *s, unsigned flags)
 {
 	struct elem_lines el = { { 0 } };
+	uint32_t sflags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
 	const void *ud;
 	uint32_t len;
 
+	/* inline: whether the set has a name of its own does not matter */
+	if (flags & NL_RENDER_INLINE_SETS)
+		sflags &= ~(uint32_t)NFT_SET_ANONYMOUS;
 	sb_addf(sb, "flags 0x%" PRIx32 " key %" PRIu32 "/%" PRIu32,
-		nftnl_set_get_u32(s, NFTNL_SET_FLAGS), nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+		sflags, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
 		nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
 	if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE))
 		sb_addf(sb, " data %" PRIu32 "/%" PRIu32, nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE),
@@ -272,12 +293,13 @@ static void render_set_body(struct strbuf *sb, struct nftnl_set *s)
 struct render_rule_ctx {
 	struct strbuf *sb;
 	const struct nl_table *t;
+	unsigned flags;
 };
 
 static void render_lookup(struct render_rule_ctx *rc, struct nftnl_expr *e)
 {
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-	struct nftnl_set *s = name ? table_set_find(rc->t, name) : NULL;
+	struct nftnl_set *s = name ? table_set_find(rc->t, name, e) : NULL;
 
 	sb_addf(rc->sb, "lookup reg %" PRIu32, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG));
 	if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG))
@@ -288,7 +310,10 @@ static void render_lookup(struct render_rule_ctx *rc, struct nftnl_expr *e)
 	/* anonymous sets are part of the rule; their names are arbitrary */
 	if (s && (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)) {
 		sb_add(rc->sb, " anon ");
-		render_set_body(rc->sb, s);
+		render_set_body(rc->sb, s, rc->flags);
+	} else if (s && (rc->flags & NL_RENDER_INLINE_SETS)) {
+		sb_add(rc->sb, " anon ");
+		render_set_body(rc->sb, s, rc->flags);
 	} else {
 		sb_addf(rc->sb, " set @%s", name ? name : "?");
 	}
@@ -345,7 +370,7 @@ static int render_rule_udata_cb(const struct nftnl_udata *attr, void *data)
 static void render_rule(struct strbuf *sb, const struct nl_table *t, struct nftnl_rule *r,
 			unsigned flags)
 {
-	struct render_rule_ctx rc = { sb, t };
+	struct render_rule_ctx rc = { sb, t, flags };
 	struct render_udata ru = { sb, flags };
 	const void *ud;
 	uint32_t len;
@@ -406,11 +431,12 @@ char *nl_render(const struct nl_ruleset *rs, unsigned flags)
 		for (size_t j = 0; j < t->sets.n; j++) {
 			struct nftnl_set *s = t->sets.v[j].s;
 
-			if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
+			if ((nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) ||
+			    (flags & NL_RENDER_INLINE_SETS))
 				continue;
 			sb_addf(&sb, "set %s %s %s ", nl_family_name(t->family), NL_TABLE,
 				nftnl_set_get_str(s, NFTNL_SET_NAME));
-			render_set_body(&sb, s);
+			render_set_body(&sb, s, flags);
 			sb_addc(&sb, '\n');
 		}
 		for (size_t j = 0; j < t->chains.n; j++)
@@ -457,7 +483,7 @@ static void nl_sock_close(struct nl_sock *s)
  * Returns 0 or -errno (ENOENT: the table does not exist). */
 static int nl_talk(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	static char buf[MNL_SOCKET_DUMP_SIZE * 4];
+	static char buf[1 << 17];
 	uint32_t seq = nlh->nlmsg_seq;
 	ssize_t n;
 	int ret;
@@ -557,7 +583,7 @@ static int read_rule_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_rule_free(r);
 		return MNL_CB_OK;
 	}
-	vec_push(&rc->t->rules, ((struct nl_rule){ r, loc_internal }));
+	vec_push(&rc->t->rules, ((struct nl_rule){ r, loc_internal, 0, 0 }));
 	return MNL_CB_OK;
 }
 
@@ -664,7 +690,7 @@ static int read_genid(struct nl_sock *s, uint32_t *genid)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, ++s->seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, ++s->seq);
 	return nl_talk(s, nlh, gen_cb, genid);
 }
 
@@ -870,12 +896,28 @@ struct nls {
 	uint8_t val[16];
 };
 
+struct nl_elem {
+	uint8_t lo[16], hi[16];
+};
+
+/* What nft 1.0.6 records of the set's key expression ("typeof" userdata):
+ * its expression type and that type's own few numbers. */
+enum { TY_PAYLOAD = 7, TY_META = 9, TY_CT = 12, TY_CONCAT = 13, TY_FIB = 26 };
+
+struct set_typeof {
+	uint32_t expr;		/* TY_* */
+	uint32_t a, b;		/* payload: proto desc, field; meta: key; ct: key, dir;
+				 * fib: result, flags */
+	uint32_t len;		/* payload of integer type: its length in bits */
+};
+
 struct nl_set_build {
+	struct set_typeof ty[2];	/* two for a concatenation */
 	uint32_t key_type, key_len;
 	bool interval, concat;
 	uint8_t concat_len[2];
 	uint32_t byteorder;	/* nft's key byteorder for the userdata: 1 host, 2 big */
-	VEC(struct nl_elem { uint8_t lo[16], hi[16]; }) v;
+	VEC(struct nl_elem) v;
 };
 
 struct nlc;
@@ -909,6 +951,7 @@ struct nl_batch {
 	/* the anonymous sets of each rule, in the order nft sends them:
 	 * rule_sets[i] = index range into rs table sets, per table */
 	bool destroy;			/* use NFT_MSG_DESTROYTABLE */
+	unsigned flags;			/* NL_BUILD_* */
 	struct strbuf wire;		/* the serialised batch (built at commit) */
 	VEC(struct nl_msgref) refs;	/* per message: what it is, where it came from */
 	size_t nmsgs;
@@ -917,7 +960,9 @@ struct nl_batch {
 
 static struct nls *nls_new(struct nlr *r)
 {
-	struct nls z = { { 0 } };
+	struct nls z;
+
+	memset(&z, 0, sizeof(z));
 
 	vec_push(&r->s, z);
 	return &r->s.v[r->s.n - 1];
@@ -1123,6 +1168,31 @@ static struct nftnl_set_elem *elem_new(const uint8_t *key, uint32_t len, uint32_
  * interval sets the rbtree encoding: a closing element at 0 when the first
  * range does not start there, then each (merged) range as its start and
  * the end + 1 flagged NFT_SET_ELEM_INTERVAL_END (left out past the top). */
+static void typeof_put(struct nftnl_udata_buf *ud, const struct set_typeof *ty)
+{
+	struct nftnl_udata *data;
+
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, ty->expr);
+	data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+	switch (ty->expr) {
+	case TY_PAYLOAD:
+		nftnl_udata_put_u32(ud, 0, ty->a);	/* proto desc */
+		nftnl_udata_put_u32(ud, 1, ty->b);	/* field */
+		if (ty->len)
+			nftnl_udata_put_u32(ud, 4, ty->len);
+		break;
+	case TY_META:
+		nftnl_udata_put_u32(ud, 0, ty->a);
+		break;
+	case TY_CT:
+	case TY_FIB:
+		nftnl_udata_put_u32(ud, 0, ty->a);
+		nftnl_udata_put_u32(ud, 1, ty->b);
+		break;
+	}
+	nftnl_udata_nest_end(ud, data);
+}
+
 static struct nftnl_set *set_finish(struct nlr *r, struct nl_set_build *bs)
 {
 	struct nlc *c = r->c;
@@ -1180,9 +1250,28 @@ static struct nftnl_set *set_finish(struct nlr *r, struct nl_set_build *bs)
 		}
 	}
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, bs->byteorder);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, bs->concat ? 0 : bs->byteorder);
 	if (bs->interval)
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_MERGE_ELEMENTS, 1);
+	{
+		struct nftnl_udata *nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
+
+		if (bs->concat) {
+			struct nftnl_udata *data, *comp;
+
+			nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, TY_CONCAT);
+			data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+			for (uint8_t i = 0; i < 2; i++) {
+				comp = nftnl_udata_nest_start(ud, i);
+				typeof_put(ud, &bs->ty[i]);
+				nftnl_udata_nest_end(ud, comp);
+			}
+			nftnl_udata_nest_end(ud, data);
+		} else {
+			typeof_put(ud, &bs->ty[0]);
+		}
+		nftnl_udata_nest_end(ud, nest);
+	}
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 	nftnl_udata_buf_free(ud);
 	vec_free(&bs->v);
@@ -1212,6 +1301,21 @@ enum {
 	DT_IFNAME = 41,
 };
 enum { BO_HOST = 1, BO_BIG = 2 };
+
+/* nft's protocol description numbers (enum proto_desc_id). */
+static uint32_t proto_desc_id(uint8_t proto)
+{
+	switch (proto) {
+	case 1: return 4;	/* icmp */
+	case 6: return 8;	/* tcp */
+	case 17: return 6;	/* udp */
+	case 33: return 9;	/* dccp */
+	case 58: return 14;	/* icmpv6 */
+	case 132: return 10;	/* sctp */
+	case 136: return 7;	/* udplite */
+	}
+	return 0;
+}
 
 static uint32_t cmp_op(bool neg)
 {
@@ -1282,6 +1386,10 @@ static void match_addrs_nl(struct nlr *r, const struct ir_match *m, uint32_t off
 		struct nl_set_build bs = { .key_type = f.key_type, .key_len = f.len,
 					   .interval = true, .byteorder = BO_BIG };
 
+		bs.ty[0] = (struct set_typeof){ TY_PAYLOAD, c->fam == IR_FAM_IPV6 ? 13 : 12,
+						c->fam == IR_FAM_IPV6 ? (off == 8 ? 8 : 9)
+								      : (off == 12 ? 11 : 12), 0 };
+
 		for (unsigned i = 0; i < m->u.addrs.n; i++) {
 			addr_bounds(c, &m->u.addrs.v[i], lo, hi);
 			sb_elem_add(&bs, lo, hi);
@@ -1320,6 +1428,8 @@ static int match_ifaces_nl(struct nlr *r, const struct ir_match *m, uint32_t key
 					   .byteorder = BO_HOST };
 		struct nftnl_set *s;
 
+		bs.ty[0] = (struct set_typeof){ TY_META, key, 0, 0 };
+
 		for (unsigned i = 0; i < m->u.ifaces.n; i++) {
 			iface_key(m->u.ifaces.v[i], k, &len);
 			if (len != 16) {
@@ -1357,6 +1467,8 @@ static void ports_field(struct nlr *r, uint8_t proto, uint32_t off, const struct
 	{
 		struct nl_set_build bs = { .key_type = DT_INET_SERVICE, .key_len = 2,
 					   .byteorder = BO_BIG };
+
+		bs.ty[0] = (struct set_typeof){ TY_PAYLOAD, proto_desc_id(proto), off ? 2 : 1, 0 };
 
 		for (unsigned i = 0; i < n; i++) {
 			be16(lo, v[i].lo);
@@ -1401,6 +1513,8 @@ static void match_icmp_nl(struct nlr *r, const struct ir_match *m)
 
 		bs.key_type = proto == 58 ? (DT_ICMP6_TYPE << 6 | DT_ICMPV6_CODE)
 					  : (DT_ICMP_TYPE << 6 | DT_ICMP_CODE);
+		bs.ty[0] = (struct set_typeof){ TY_PAYLOAD, proto_desc_id(proto), 1, 0 };
+		bs.ty[1] = (struct set_typeof){ TY_PAYLOAD, proto_desc_id(proto), 2, 0 };
 		key[0] = type;
 		key[4] = code;
 		sb_elem_add(&bs, key, key);
@@ -1458,6 +1572,8 @@ static void match_ctstate_nl(struct nlr *r, const struct ir_match *m)
 		struct nl_set_build bs = { .key_type = DT_CT_STATE, .key_len = 4,
 					   .byteorder = BO_HOST };
 		struct nftnl_set *s;
+
+		bs.ty[0] = (struct set_typeof){ TY_CT, NFT_CT_STATE, 0xffffffffu, 0 };
 
 		for (uint32_t bit = 1; bit <= IR_CT_UNTRACKED; bit <<= 1) {
 			uint32_t k = ct_state_bits(st & bit);
@@ -1573,6 +1689,8 @@ static void fib_one(struct nlr *r, const struct ir_match *m, uint32_t dirflag, u
 		struct nl_set_build bs = { .key_type = DT_FIB_ADDR, .key_len = 4,
 					   .byteorder = BO_HOST };
 		struct nftnl_set *s;
+
+		bs.ty[0] = (struct set_typeof){ TY_FIB, NFT_FIB_RESULT_ADDRTYPE, flags, 0 };
 
 		for (uint32_t t = 0; t < 12; t++)
 			if (bits & (1u << t))
@@ -2276,4 +2394,931 @@ static int verdict_one_nl(struct nlr *r, const struct ir_chain *ch, const struct
 		break;
 	}
 	return 0;
+}
+
+/* ---- building: rules and chains ----------------------------------------------------------- */
+
+/* These mirror nft.c's decisions (which rule is written where, which
+ * protocol match is implied by a later one) so that both backends write
+ * the same rules. */
+static bool nl_match_implies_proto(const struct ir_match *m, uint8_t proto)
+{
+	switch (m->kind) {
+	case IR_M_SPORT:
+	case IR_M_DPORT:
+	case IR_M_PORT:
+		return m->l4proto == proto &&
+		       (proto == 6 || proto == 17 || proto == 33 || proto == 132 || proto == 136);
+	case IR_M_TCPFLAGS:
+	case IR_M_TCPOPTION:
+	case IR_M_TCPMSS:
+		return proto == 6 && !(m->kind == IR_M_TCPOPTION && m->neg);
+	case IR_M_ICMP:
+		return proto == 1 || proto == 58;
+	case IR_M_PROTO: case IR_M_SADDR: case IR_M_DADDR: case IR_M_IIF: case IR_M_OIF:
+	case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE: case IR_M_CTSTATUS:
+	case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
+	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
+	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_PKTTYPE: case IR_M_HELPER:
+	case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
+		return false;
+	}
+	return false;
+}
+
+static bool nl_proto_redundant(const struct ir_match *pm)
+{
+	if (pm->neg)
+		return false;
+	for (const struct ir_match *m = pm->next; m; m = m->next)
+		if (nl_match_implies_proto(m, pm->u.proto))
+			return true;
+	return false;
+}
+
+static bool nl_rule_has_ct_helper(const struct ir_rule *r)
+{
+	for (const struct ir_stmt *s = r->stmts; s; s = s->next)
+		if (s->kind == IR_S_CT_HELPER)
+			return true;
+	return false;
+}
+
+static bool nl_rule_helper_movable(const struct ir_chain *ch, const struct ir_rule *r)
+{
+	if (!ch->builtin || ch->priority > -200 || r->verdict.kind != IR_V_NONE ||
+	    (ch->hook != IR_HOOK_PREROUTING && ch->hook != IR_HOOK_OUTPUT))
+		return false;
+	for (const struct ir_stmt *s = r->stmts; s; s = s->next)
+		if (s->kind != IR_S_CT_HELPER)
+			return false;
+	return true;
+}
+
+static bool nl_chain_emittable(const struct ir_chain *ch)
+{
+	if (!ch->builtin || ch->policy != IR_POLICY_ACCEPT)
+		return true;
+	for (const struct ir_rule *r = ch->rules; r; r = r->next)
+		if (!(nl_rule_has_ct_helper(r) && nl_rule_helper_movable(ch, r)))
+			return true;
+	return false;
+}
+
+/* The DSCP bits a TOS statement keeps while setting others (nft.c). */
+static uint8_t nl_rule_tos_keep(const struct ir_rule *r)
+{
+	uint8_t keep = 0;
+
+	for (const struct ir_stmt *s = r->stmts; s; s = s->next) {
+		uint8_t mask = s->u.setmark.mask & 0xff, val = s->u.setmark.value & 0xff, k;
+
+		if (s->kind != IR_S_TOS)
+			continue;
+		switch (s->u.setmark.op) {
+		case IR_MARK_SET: case IR_MARK_SAVE: case IR_MARK_RESTORE:
+			break;
+		case IR_MARK_AND:
+			mask = (uint8_t)~val;
+			break;
+		case IR_MARK_OR:
+			mask = val;
+			break;
+		case IR_MARK_XOR:
+			mask = 0;
+			break;
+		}
+		k = (uint8_t)(~mask & 0xfc);
+		if (k != 0xfc)
+			keep = k;
+	}
+	return keep;
+}
+
+/* The rule's userdata: its comment (as nft stores it) and its location. */
+static void rule_udata(struct nftnl_rule *nr, const struct ir_rule *ir, const struct loc *loc)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	struct strbuf txt = { 0 };
+
+	for (const struct ir_match *m = ir->matches; m; m = m->next) {
+		if (m->kind != IR_M_COMMENT || !m->u.str)
+			continue;
+		if (txt.len)
+			sb_add(&txt, "; ");
+		sb_add(&txt, m->u.str);
+	}
+	if (txt.len) {
+		if (txt.len > 128) {
+			txt.buf[128] = '\0';
+			txt.len = 128;
+		}
+		for (char *p = txt.buf; *p; p++)
+			if (*p == '"' || *p == '\n')
+				*p = '\'';
+		nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, txt.buf);
+	}
+	sb_free(&txt);
+	if (loc->file) {
+		char *where = xasprintf(NL_LOC_PREFIX "%s:%u", loc->file->path, loc->line);
+
+		if (strlen(where) > 200)	/* a TLV holds 255 bytes */
+			where[200] = '\0';
+		nftnl_udata_put_strz(ud, NL_UDATA_RULE_LOC, where);
+		free(where);
+	}
+	if (nftnl_udata_buf_len(ud))
+		nftnl_rule_set_data(nr, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+				    nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+}
+
+static void nlr_free(struct nlr *r)
+{
+	for (size_t i = 0; i < r->s.n; i++)
+		for (unsigned j = 0; j < r->s.v[i].n; j++)
+			nftnl_expr_free(r->s.v[i].e[j]);
+	for (size_t i = 0; i < r->sets.n; i++)
+		nftnl_set_free(r->sets.v[i]);
+	vec_free(&r->s);
+	vec_free(&r->sets);
+}
+
+/* Linearises the statements into a kernel rule and stores it (with its
+ * anonymous sets) in the table; an empty rule is no rule, as in nft.c. */
+static void nlr_commit(struct nlr *r, const char *chain, const struct ir_rule *ir,
+		       const struct loc *loc)
+{
+	struct nl_table *t = r->c->t;
+	struct nftnl_rule *nr;
+	unsigned set0 = (unsigned)t->sets.n;
+
+	if (!r->s.n) {
+		nlr_free(r);
+		return;
+	}
+	rule_merge(r);
+	nr = nftnl_rule_alloc();
+	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, NL_TABLE);
+	nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, nl_nfproto(r->c->fam));
+	for (size_t i = 0; i < r->s.n; i++) {
+		struct nls *s = &r->s.v[i];
+
+		if (s->dead)
+			continue;
+		if (s->mergeable) {
+			nftnl_rule_add_expr(nr, x_payload(s->base, s->off, s->len, NL_REG1));
+			nftnl_rule_add_expr(nr, x_cmp(s->op, s->val, s->len));
+		}
+		for (unsigned j = 0; j < s->n; j++)
+			nftnl_rule_add_expr(nr, s->e[j]);
+		s->n = 0;	/* owned by the rule now */
+	}
+	if (ir)
+		rule_udata(nr, ir, loc);
+	for (size_t i = 0; i < r->sets.n; i++)
+		vec_push(&t->sets, ((struct nl_set){ r->sets.v[i], *loc }));
+	r->sets.n = 0;
+	vec_push(&t->rules, ((struct nl_rule){ nr, *loc, set0, (unsigned)(t->sets.n - set0) }));
+	nlr_free(r);
+}
+
+static int rule_variant_nl(struct nlc *c, const struct ir_chain *ch, const struct ir_rule *ir,
+			   unsigned portvar, unsigned tosvar, uint8_t tos_keep, bool ct_new,
+			   const char *chain)
+{
+	struct nlr r = { .c = c };
+	int err = 0;
+
+	if (ct_new)
+		bits_test(&r, x_ct(NFT_CT_STATE), NF_CT_STATE_BIT(IP_CT_NEW), false);
+	for (const struct ir_match *m = ir->matches; m && !err; m = m->next) {
+		if (m->kind == IR_M_PROTO && nl_proto_redundant(m))
+			continue;
+		err = match_one_nl(&r, m, portvar);
+	}
+	if (tos_keep) {
+		if (c->fam == IR_FAM_IPV6) {
+			uint8_t mask[2], val[2];
+
+			be16(mask, (uint16_t)(tos_keep << 4));
+			be16(val, (uint16_t)(tosvar << 4));
+			masked_payload(&r, 0, 2, mask, val, NFT_CMP_EQ);
+		} else {
+			uint8_t v = (uint8_t)tosvar;
+
+			masked_payload(&r, 1, 1, &tos_keep, &v, NFT_CMP_EQ);
+		}
+	}
+	if (ir->counter)
+		nls_barrier(&r, x_new("counter"), NULL, NULL);
+	for (const struct ir_stmt *s = ir->stmts; s && !err; s = s->next)
+		err = stmt_one_nl(&r, ir, s, tosvar);
+	if (!err)
+		err = verdict_one_nl(&r, ch, &ir->verdict);
+	if (err) {
+		nlr_free(&r);
+		c->err = -1;
+		return -1;
+	}
+	nlr_commit(&r, chain, ir, &ir->loc);
+	return 0;
+}
+
+static void rule_emit_nl(struct nlc *c, const struct ir_chain *ch, const struct ir_rule *ir,
+			 bool ct_new, const char *chain)
+{
+	unsigned nport = 1;
+	uint8_t keep;
+
+	if (!ct_new && nl_rule_has_ct_helper(ir) && (!ch->builtin || ch->priority <= -200))
+		return;		/* written in helpers_raw_* (nft_emit refused the others) */
+	for (const struct ir_match *m = ir->matches; m; m = m->next)
+		if (m->kind == IR_M_PORT && !m->neg)
+			nport = 2;
+	keep = nl_rule_tos_keep(ir);
+	for (unsigned pv = 0; pv < nport; pv++) {
+		unsigned t = 0;
+
+		do {
+			rule_variant_nl(c, ch, ir, pv, t, keep, ct_new, chain);
+			t = (t - keep) & keep;
+		} while (t);
+	}
+}
+
+static struct nftnl_chain *chain_new(struct nlc *c, const char *name)
+{
+	struct nftnl_chain *nc = nftnl_chain_alloc();
+
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_TABLE, NL_TABLE);
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(nc, NFTNL_CHAIN_FAMILY, nl_nfproto(c->fam));
+	return nc;
+}
+
+static uint32_t nl_hooknum(enum ir_hook h)
+{
+	switch (h) {
+	case IR_HOOK_NONE:
+	case IR_HOOK_PREROUTING: return NF_INET_PRE_ROUTING;
+	case IR_HOOK_INPUT: return NF_INET_LOCAL_IN;
+	case IR_HOOK_FORWARD: return NF_INET_FORWARD;
+	case IR_HOOK_OUTPUT: return NF_INET_LOCAL_OUT;
+	case IR_HOOK_POSTROUTING: return NF_INET_POST_ROUTING;
+	}
+	return NF_INET_PRE_ROUTING;
+}
+
+static const char *nl_chain_type(enum ir_chain_type t)
+{
+	switch (t) {
+	case IR_CHAIN_FILTER: return "filter";
+	case IR_CHAIN_NAT: return "nat";
+	case IR_CHAIN_ROUTE: return "route";
+	}
+	return "filter";
+}
+
+static void chain_base(struct nftnl_chain *nc, const char *type, enum ir_hook hook, int prio,
+		       enum ir_policy pol)
+{
+	nftnl_chain_set_u32(nc, NFTNL_CHAIN_HOOKNUM, nl_hooknum(hook));
+	nftnl_chain_set_s32(nc, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(nc, NFTNL_CHAIN_POLICY, pol == IR_POLICY_DROP ? NF_DROP : NF_ACCEPT);
+}
+
+static void chain_add(struct nlc *c, struct nftnl_chain *nc, const struct loc *loc)
+{
+	vec_push(&c->t->chains, ((struct nl_chain){ nc, *loc }));
+}
+
+static void helpers_module_chain_nl(struct nlc *c, const char *chain, enum ir_hook hook)
+{
+	struct nftnl_chain *nc = chain_new(c, chain);
+
+	chain_base(nc, "filter", hook, 0, IR_POLICY_ACCEPT);
+	chain_add(c, nc, &loc_internal);
+	for (const struct ir_helper *h = c->rs->helpers; h; h = h->next) {
+		struct nlr r = { .c = c };
+		struct strbuf name = { 0 };
+
+		sb_add(&name, h->name);
+		for (unsigned i = 0; i < h->nports; i++) {
+			sb_addf(&name, "-%" PRIu32, h->ports[i].lo);
+			if (h->ports[i].hi != h->ports[i].lo)
+				sb_addf(&name, "_%" PRIu32, h->ports[i].hi);
+		}
+		bits_test(&r, x_ct(NFT_CT_STATE), NF_CT_STATE_BIT(IP_CT_NEW), false);
+		ports_field(&r, h->l4proto, 2, h->ports, h->nports, false);
+		objref_helper(&r, sb_str(&name));
+		helper_obj_need(c, sb_str(&name), h->name, h->l4proto, &h->loc);
+		{
+			/* the helper rule's location is the modprobe line */
+			struct ir_rule fake = { .loc = h->loc };
+
+			nlr_commit(&r, chain, &fake, &h->loc);
+		}
+		sb_free(&name);
+	}
+}
+
+static bool nl_hook_moves_helpers(const struct nlc *c, enum ir_hook hook)
+{
+	for (const struct ir_table *t = c->rs->tables; t; t = t->next)
+		if (t->family == c->fam)
+			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
+				if (ch->hook == hook)
+					for (const struct ir_rule *r = ch->rules; r; r = r->next)
+						if (nl_rule_has_ct_helper(r) &&
+						    nl_rule_helper_movable(ch, r))
+							return true;
+	return false;
+}
+
+static void helpers_raw_chain_nl(struct nlc *c, const char *chain, enum ir_hook hook)
+{
+	struct nftnl_chain *nc;
+
+	if (!nl_hook_moves_helpers(c, hook))
+		return;
+	nc = chain_new(c, chain);
+	chain_base(nc, "filter", hook, -150, IR_POLICY_ACCEPT);
+	chain_add(c, nc, &loc_internal);
+	for (const struct ir_table *t = c->rs->tables; t; t = t->next) {
+		if (t->family != c->fam)
+			continue;
+		for (const struct ir_chain *ch = t->chains; ch; ch = ch->next) {
+			if (ch->hook != hook)
+				continue;
+			for (const struct ir_rule *r = ch->rules; r; r = r->next)
+				if (nl_rule_has_ct_helper(r) && nl_rule_helper_movable(ch, r))
+					rule_emit_nl(c, ch, r, true, chain);
+		}
+	}
+}
+
+static void chain_emit_nl(struct nlc *c, const struct ir_chain *ch)
+{
+	char *name;
+	struct nftnl_chain *nc;
+
+	if (!nl_chain_emittable(ch))
+		return;
+	name = chain_nl_name(ch->table, ch->name);
+	nc = chain_new(c, name);
+	if (ch->builtin)
+		chain_base(nc, nl_chain_type(ch->type), ch->hook, ch->priority, ch->policy);
+	chain_add(c, nc, &ch->loc);
+	free(name);
+}
+
+static void chain_rules_nl(struct nlc *c, const struct ir_chain *ch)
+{
+	char *name;
+
+	if (!nl_chain_emittable(ch))
+		return;
+	name = chain_nl_name(ch->table, ch->name);
+	for (const struct ir_rule *r = ch->rules; r; r = r->next)
+		rule_emit_nl(c, ch, r, false, name);
+	free(name);
+}
+
+static bool nl_family_has_content(const struct ir_ruleset *rs, enum ir_family fam)
+{
+	for (const struct ir_table *t = rs->tables; t; t = t->next)
+		if (t->family == fam)
+			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
+				if (nl_chain_emittable(ch))
+					return true;
+	return false;
+}
+
+/* All chains are created before the first rule (a rule may jump to a
+ * chain defined after its own), in nft_emit()'s order. */
+static void family_build(struct nlc *c, enum ir_family fam)
+{
+	struct nl_table tab = { .family = (uint16_t)nl_nfproto(fam) };
+	struct nl_batch *b = c->b;
+
+	vec_push(&b->rs.tables, tab);
+	c->t = &b->rs.tables.v[b->rs.tables.n - 1];
+	c->fam = fam;
+	if (!nl_family_has_content(c->rs, fam) && !(fam == IR_FAM_IPV4 && c->rs->helpers))
+		return;
+	c->t->t = nftnl_table_alloc();
+	nftnl_table_set_str(c->t->t, NFTNL_TABLE_NAME, NL_TABLE);
+	nftnl_table_set_u32(c->t->t, NFTNL_TABLE_FAMILY, nl_nfproto(fam));
+	if (c->rs->helpers) {
+		helpers_module_chain_nl(c, "helpers_PREROUTING", IR_HOOK_PREROUTING);
+		helpers_module_chain_nl(c, "helpers_OUTPUT", IR_HOOK_OUTPUT);
+	}
+	/* the raw helper chains hold rules only; their chains first */
+	helpers_raw_chain_nl(c, "helpers_raw_PREROUTING", IR_HOOK_PREROUTING);
+	helpers_raw_chain_nl(c, "helpers_raw_OUTPUT", IR_HOOK_OUTPUT);
+	for (const struct ir_table *t = c->rs->tables; t; t = t->next)
+		if (t->family == fam)
+			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
+				chain_emit_nl(c, ch);
+	for (const struct ir_table *t = c->rs->tables; t; t = t->next)
+		if (t->family == fam)
+			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
+				chain_rules_nl(c, ch);
+}
+
+/* ---- the batch ------------------------------------------------------------------------------- */
+
+/* ---- shared sets ---------------------------------------------------------------------------- */
+
+/* Each anonymous set a rule binds makes the kernel walk the whole
+ * transaction (nft_set_trans_bind), so N sets in a batch of M messages
+ * cost N x M: 18,000 port lists in a 100k-rule batch take a minute.  Named
+ * sets are not walked.  So, past NL_ANON_SETS_MAX anonymous sets in a
+ * table (or with NL_BUILD_SHARED_SETS), every distinct element list
+ * becomes one named constant set, "masqc_setN", shared by all the rules
+ * that use it: the same matches, a fraction of the sets, a linear load.
+ * The kernel refuses element changes to a constant set that rules use,
+ * so sharing cannot leak a change from one rule to another. */
+#define NL_ANON_SETS_MAX 1024
+
+struct share_ent {
+	char *key;
+	struct nftnl_set *set;
+	struct share_ent *next;
+};
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+struct share_map {
+	struct share_ent **b;
+	size_t nb;
+	struct nftnl_set **by_id;	/* set id -> shared set */
+	uint32_t maxid;
+};
+
+static void lookup_redirect(struct nftnl_expr *e, const struct share_map *m)
+{
+	uint32_t id;
+	struct nftnl_set *s;
+
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") != 0 ||
+	    !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET_ID))
+		return;
+	id = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID);
+	if (id > m->maxid || !(s = m->by_id[id]))
+		return;
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, nftnl_set_get_str(s, NFTNL_SET_NAME));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nftnl_set_get_u32(s, NFTNL_SET_ID));
+}
+
+static int redirect_cb(struct nftnl_expr *e, void *data)
+{
+	lookup_redirect(e, data);
+	return 0;
+}
+
+static void table_share_sets(struct nl_table *t)
+{
+	struct share_map m = { 0 };
+	VEC(struct nl_set) kept = { 0 };
+	unsigned named = 0;
+
+	m.nb = 1;
+	while (m.nb < t->sets.n * 2)
+		m.nb <<= 1;
+	m.b = xzalloc(m.nb * sizeof(*m.b));
+	for (size_t i = 0; i < t->sets.n; i++) {
+		uint32_t id = nftnl_set_get_u32(t->sets.v[i].s, NFTNL_SET_ID);
+
+		if (id > m.maxid)
+			m.maxid = id;
+	}
+	m.by_id = xzalloc((m.maxid + 1) * sizeof(*m.by_id));
+	for (size_t i = 0; i < t->sets.n; i++) {
+		struct nftnl_set *s = t->sets.v[i].s;
+		struct strbuf key = { 0 };
+		struct share_ent *e;
+		uint32_t h;
+
+		render_set_body(&key, s, 0);
+		h = str_hash(sb_str(&key)) & (uint32_t)(m.nb - 1);
+		for (e = m.b[h]; e; e = e->next)
+			if (strcmp(e->key, sb_str(&key)) == 0)
+				break;
+		if (e) {
+			m.by_id[nftnl_set_get_u32(s, NFTNL_SET_ID)] = e->set;
+			nftnl_set_free(s);
+			sb_free(&key);
+			continue;
+		}
+		{
+			char name[32];
+
+			snprintf(name, sizeof(name), "masqc_set%u", named++);
+			nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+			nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
+					  nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & ~(uint32_t)NFT_SET_ANONYMOUS);
+		}
+		e = xmalloc(sizeof(*e));
+		e->key = sb_steal(&key);
+		e->set = s;
+		e->next = m.b[h];
+		m.b[h] = e;
+		m.by_id[nftnl_set_get_u32(s, NFTNL_SET_ID)] = s;
+		vec_push(&kept, t->sets.v[i]);
+	}
+	for (size_t i = 0; i < t->rules.n; i++) {
+		if (t->rules.v[i].nsets)
+			nftnl_expr_foreach(t->rules.v[i].r, redirect_cb, &m);
+		t->rules.v[i].set0 = t->rules.v[i].nsets = 0;
+	}
+	vec_free(&t->sets);
+	t->sets.v = kept.v;
+	t->sets.n = kept.n;
+	t->sets.cap = kept.cap;
+	for (size_t i = 0; i < m.nb; i++)
+		while (m.b[i]) {
+			struct share_ent *e = m.b[i];
+
+			m.b[i] = e->next;
+			free(e->key);
+			free(e);
+		}
+	free(m.b);
+	free(m.by_id);
+}
+
+struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
+				struct diag_queue *dq)
+{
+	struct nl_batch *b;
+	struct nlc c = { .rs = rs, .dq = dq };
+	FILE *null;
+	int err;
+
+	/* What nft_emit() cannot write, the batch cannot hold either: let the
+	 * text backend find and locate those errors (and its warnings), so
+	 * both backends refuse the same input with the same words. */
+	null = fopen("/dev/null", "w");
+	if (!null) {
+		diag_error(dq, &loc_internal, "cannot open /dev/null: %s", strerror(errno));
+		return NULL;
+	}
+	err = nft_emit(rs, null, NULL, dq);
+	fclose(null);
+	if (err < 0)
+		return NULL;
+
+	b = xzalloc(sizeof(*b));
+	b->destroy = true;
+	b->flags = flags;
+	c.b = b;
+	family_build(&c, IR_FAM_IPV4);
+	family_build(&c, IR_FAM_IPV6);
+	if (c.err < 0) {
+		nl_batch_free(b);
+		return NULL;
+	}
+	for (size_t i = 0; i < b->rs.tables.n; i++) {
+		struct nl_table *t = &b->rs.tables.v[i];
+
+		if (!(flags & NL_BUILD_ANON_SETS) &&
+		    ((flags & NL_BUILD_SHARED_SETS) || t->sets.n > NL_ANON_SETS_MAX))
+			table_share_sets(t);
+	}
+	return b;
+}
+
+void nl_batch_free(struct nl_batch *b)
+{
+	if (!b)
+		return;
+	nl_ruleset_fini(&b->rs);
+	free(b->wire.buf);
+	vec_free(&b->refs);
+	free(b);
+}
+
+const struct nl_ruleset *nl_batch_ruleset(const struct nl_batch *b)
+{
+	return &b->rs;
+}
+
+/* ---- serialising and sending ------------------------------------------------------------------ */
+
+/* Room for the next message: a rule or a set is far below 64 KiB
+ * (netlink attributes have 16-bit lengths); a set's elements are sized
+ * by count. */
+static char *wire_room(struct nl_batch *b, size_t need)
+{
+	struct strbuf *w = &b->wire;
+
+	if (w->len + need > w->cap) {
+		size_t cap = w->cap ? w->cap : 1 << 20;
+
+		while (cap < w->len + need)
+			cap *= 2;
+		w->buf = xrealloc(w->buf, cap);
+		memset(w->buf + w->len, 0, cap - w->len);
+		w->cap = cap;
+	}
+	return w->buf + w->len;
+}
+
+static void wire_done(struct nl_batch *b, struct nlmsghdr *nlh)
+{
+	b->wire.len += NLMSG_ALIGN(nlh->nlmsg_len);
+	b->nmsgs++;
+}
+
+static struct nlmsghdr *wire_msg(struct nl_batch *b, uint16_t type, uint16_t fam, uint16_t flags,
+				 size_t need, const char *what, const char *name,
+				 const struct loc *loc)
+{
+	char *p = wire_room(b, need);
+	uint32_t seq = b->seq0 + 1 + (uint32_t)b->refs.n;
+
+	vec_push(&b->refs, ((struct nl_msgref){ what, name, *loc }));
+	return nftnl_nlmsg_build_hdr(p, type, fam, flags, seq);
+}
+
+static size_t set_elems_count(struct nftnl_set *s)
+{
+	size_t n = 0;
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+
+	while (it && nftnl_set_elems_iter_next(it))
+		n++;
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	return n;
+}
+
+static void wire_table(struct nl_batch *b, const struct nl_table *t)
+{
+	static const size_t room = 1 << 16;
+	struct nftnl_table *q = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_table_set_str(q, NFTNL_TABLE_NAME, NL_TABLE);
+	/* remove ours, whatever it holds */
+	if (b->destroy) {
+		nlh = wire_msg(b, NL_MSG_DESTROYTABLE, t->family, 0, room, "removing table", NULL,
+			       &loc_internal);
+		nftnl_table_nlmsg_build_payload(nlh, q);
+		wire_done(b, nlh);
+	} else {
+		nlh = wire_msg(b, NFT_MSG_NEWTABLE, t->family, NLM_F_CREATE, room,
+			       "removing table", NULL, &loc_internal);
+		nftnl_table_nlmsg_build_payload(nlh, q);
+		wire_done(b, nlh);
+		nlh = wire_msg(b, NFT_MSG_DELTABLE, t->family, 0, room, "removing table", NULL,
+			       &loc_internal);
+		nftnl_table_nlmsg_build_payload(nlh, q);
+		wire_done(b, nlh);
+	}
+	nftnl_table_free(q);
+	if (!t->t)
+		return;
+	nlh = wire_msg(b, NFT_MSG_NEWTABLE, t->family, NLM_F_CREATE, room, "table", NULL,
+		       &loc_internal);
+	nftnl_table_nlmsg_build_payload(nlh, t->t);
+	wire_done(b, nlh);
+	for (size_t i = 0; i < t->objs.n; i++) {
+		nlh = wire_msg(b, NFT_MSG_NEWOBJ, t->family, NLM_F_CREATE, room, "ct helper object",
+			       nftnl_obj_get_str(t->objs.v[i].o, NFTNL_OBJ_NAME), &t->objs.v[i].loc);
+		nftnl_obj_nlmsg_build_payload(nlh, t->objs.v[i].o);
+		wire_done(b, nlh);
+	}
+	for (size_t i = 0; i < t->chains.n; i++) {
+		nlh = wire_msg(b, NFT_MSG_NEWCHAIN, t->family, NLM_F_CREATE, room, "chain",
+			       nftnl_chain_get_str(t->chains.v[i].c, NFTNL_CHAIN_NAME),
+			       &t->chains.v[i].loc);
+		nftnl_chain_nlmsg_build_payload(nlh, t->chains.v[i].c);
+		wire_done(b, nlh);
+	}
+	for (size_t i = 0; i < t->sets.n; i++) {
+		struct nftnl_set *s = t->sets.v[i].s;
+
+		if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
+			continue;
+		nlh = wire_msg(b, NFT_MSG_NEWSET, t->family, NLM_F_CREATE, room, "set",
+			       nftnl_set_get_str(s, NFTNL_SET_NAME), &t->sets.v[i].loc);
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		wire_done(b, nlh);
+		nlh = wire_msg(b, NFT_MSG_NEWSETELEM, t->family, NLM_F_CREATE,
+			       4096 + 128 * set_elems_count(s), "elements of set",
+			       nftnl_set_get_str(s, NFTNL_SET_NAME), &t->sets.v[i].loc);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		wire_done(b, nlh);
+	}
+	for (size_t i = 0; i < t->rules.n; i++) {
+		const struct nl_rule *r = &t->rules.v[i];
+
+		for (unsigned k = 0; k < r->nsets; k++) {
+			struct nftnl_set *s = t->sets.v[r->set0 + k].s;
+
+			nlh = wire_msg(b, NFT_MSG_NEWSET, t->family, NLM_F_CREATE, room,
+				       "anonymous set of the rule", NULL, &r->loc);
+			nftnl_set_nlmsg_build_payload(nlh, s);
+			wire_done(b, nlh);
+			nlh = wire_msg(b, NFT_MSG_NEWSETELEM, t->family, NLM_F_CREATE,
+				       4096 + 128 * set_elems_count(s),
+				       "elements of the rule's set", NULL, &r->loc);
+			nftnl_set_elems_nlmsg_build_payload(nlh, s);
+			wire_done(b, nlh);
+		}
+		nlh = wire_msg(b, NFT_MSG_NEWRULE, t->family, NLM_F_CREATE | NLM_F_APPEND, room,
+			       "rule", NULL, &r->loc);
+		nftnl_rule_nlmsg_build_payload(nlh, r->r);
+		wire_done(b, nlh);
+	}
+}
+
+static void wire_build(struct nl_batch *b, bool dry_run)
+{
+	char *p;
+
+	b->wire.len = 0;
+	b->refs.n = 0;
+	b->nmsgs = 0;
+	b->seq0 = (uint32_t)time(NULL) << 8;
+	p = wire_room(b, 4096);
+	wire_done(b, nftnl_batch_begin(p, b->seq0));
+	/* both families are always cleared: a stale ip6 table must not survive */
+	for (size_t i = 0; i < b->rs.tables.n; i++)
+		wire_table(b, &b->rs.tables.v[i]);
+	/* check mode: no end message, so the kernel validates everything and
+	 * then aborts the transaction (nft -c does the same) */
+	if (!dry_run) {
+		p = wire_room(b, 4096);
+		wire_done(b, nftnl_batch_end(p, b->seq0 + 1 + (uint32_t)b->refs.n));
+	}
+}
+
+size_t nl_batch_bytes(const struct nl_batch *b)
+{
+	if (!b->wire.len)
+		wire_build((struct nl_batch *)b, false);
+	return b->wire.len;
+}
+
+size_t nl_batch_messages(const struct nl_batch *b)
+{
+	if (!b->wire.len)
+		wire_build((struct nl_batch *)b, false);
+	return b->nmsgs;
+}
+
+struct nl_err {
+	uint32_t seq;
+	int err;
+};
+
+struct nl_errs {
+	VEC(struct nl_err) e;
+};
+
+static const char *nl_err_hint(int err)
+{
+	switch (err) {
+	case EPERM:
+		return "loading rules needs CAP_NET_ADMIN: run as root, or try it in "
+		       "`unshare -rn` (a private user and network namespace)";
+	case EOPNOTSUPP:
+	case ENOENT:
+		return "the running kernel may lack this feature or its module (nf_tables "
+		       "expression, conntrack helper); check `modprobe nft_<name>` / "
+		       "`modprobe nf_conntrack_<helper>`";
+	case EMSGSIZE:
+	case ENOBUFS:
+		return "the batch did not fit the netlink socket buffer; as root masqc "
+		       "raises it, in a user namespace net.core.wmem_max limits it";
+	}
+	return NULL;
+}
+
+/* Reads what the kernel answered: with no NLM_F_ACK only failures come
+ * back, and the batch was processed by the time sendmsg returned. */
+static int read_errors(struct nl_sock *s, struct nl_errs *errs)
+{
+	static char buf[1 << 16];
+
+	for (;;) {
+		ssize_t n = recv(mnl_socket_get_fd(s->nl), buf, sizeof(buf), MSG_DONTWAIT);
+		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+		int len;
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		len = (int)n;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error)
+				vec_push(&errs->e, ((struct nl_err){ nlh->nlmsg_seq, -e->error }));
+		}
+	}
+}
+
+static int nl_send(struct nl_batch *b, struct nl_sock *s, struct nl_errs *errs)
+{
+	int fd = mnl_socket_get_fd(s->nl);
+	int size = b->wire.len > (size_t)INT32_MAX ? INT32_MAX : (int)b->wire.len;
+	int rcv = 1 << 22;
+	int cur = 0;
+	socklen_t sl = sizeof(cur);
+
+	/* one sendmsg is one transaction, and must fit the send buffer */
+	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &sl);
+	if (cur < size + 4096) {
+		int want = size + 4096;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	if (mnl_socket_sendto(s->nl, b->wire.buf, b->wire.len) < 0)
+		return -errno;
+	return read_errors(s, errs);
+}
+
+static const struct nl_msgref *ref_of(const struct nl_batch *b, uint32_t seq)
+{
+	if (seq <= b->seq0 || seq - b->seq0 - 1 >= b->refs.n)
+		return NULL;
+	return &b->refs.v[seq - b->seq0 - 1];
+}
+
+int nl_batch_commit(struct nl_batch *b, bool dry_run, struct diag_queue *dq)
+{
+	struct nl_errs ee = { { 0 } };
+	struct nl_sock s;
+	int ret;
+
+	if ((ret = nl_sock_open(&s)) < 0) {
+		diag_add(dq, DIAG_ERROR, &loc_internal, nl_err_hint(-ret),
+			 "cannot open a netfilter netlink socket: %s", strerror(-ret));
+		return -1;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool retry = false;
+
+		ee.e.n = 0;
+		wire_build(b, dry_run);
+		ret = nl_send(b, &s, &ee);
+		if (ret < 0)
+			break;
+		/* a kernel before 6.3 does not know DESTROYTABLE: the whole
+		 * batch was refused, so it is safe to send it the old way */
+		for (size_t i = 0; i < ee.e.n; i++) {
+			const struct nl_msgref *ref = ref_of(b, ee.e.v[i].seq);
+
+			if (b->destroy && ref && !strcmp(ref->what, "removing table") &&
+			    (ee.e.v[i].err == EINVAL || ee.e.v[i].err == EOPNOTSUPP))
+				retry = true;
+		}
+		if (!retry)
+			break;
+		b->destroy = false;
+	}
+	nl_sock_close(&s);
+	if (ret < 0) {
+		diag_add(dq, DIAG_ERROR, &loc_internal, nl_err_hint(-ret),
+			 "sending the ruleset to the kernel failed: %s; nothing was changed",
+			 strerror(-ret));
+		vec_free(&ee.e);
+		return -1;
+	}
+	for (size_t i = 0; i < ee.e.n; i++) {
+		const struct nl_msgref *ref = ref_of(b, ee.e.v[i].seq);
+		int e = ee.e.v[i].err;
+
+		if (!ref)
+			diag_add(dq, DIAG_ERROR, &loc_internal, nl_err_hint(e),
+				 "the kernel refused the ruleset: %s; nothing was changed", strerror(e));
+		else
+			diag_add(dq, DIAG_ERROR, &ref->loc, nl_err_hint(e),
+				 "the kernel refused the %s%s%s%s: %s; %s", ref->what,
+				 ref->name ? " '" : "", ref->name ? ref->name : "",
+				 ref->name ? "'" : "", strerror(e),
+				 dry_run ? "the check failed" : "nothing was changed");
+	}
+	ret = ee.e.n ? -1 : 0;
+	vec_free(&ee.e);
+	return ret;
 }

@@ -24,12 +24,25 @@
 struct nl_batch;
 struct nl_ruleset;
 
+enum nl_build_flags {
+	/* Sets (address, port, interface, state lists): by default a rule's
+	 * list is an anonymous set, exactly as `nft -f` makes it, unless a
+	 * table would hold more than 1024 of them; then every distinct list
+	 * becomes one named constant set "masqc_setN" shared by the rules
+	 * that use it (the kernel binds each anonymous set in time
+	 * proportional to the whole batch: thousands of them make a big load
+	 * quadratic).  These force one way or the other. */
+	NL_BUILD_ANON_SETS = 1 << 0,
+	NL_BUILD_SHARED_SETS = 1 << 1,
+};
+
 /* Builds the whole ruleset as one transaction: masqc's tables are removed
  * (if they exist) and re-created with their objects, chains, sets and
  * rules.  Each rule carries its source location in its userdata.  Returns
  * NULL when something cannot be expressed (errors queued at the IR node's
  * location, exactly where nft_emit() would have put them). */
-struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, struct diag_queue *dq);
+struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
+				struct diag_queue *dq);
 void nl_batch_free(struct nl_batch *b);
 
 /* Sends the batch.  dry_run: the kernel checks every object and then
@@ -56,6 +69,9 @@ void nl_ruleset_free(struct nl_ruleset *rs);
 
 enum nl_render_flags {
 	NL_RENDER_LOCATIONS = 1 << 0,	/* "  # file:line" after each rule */
+	/* every set written inside the rules that use it, named or not: a
+	 * ruleset built with shared sets renders like one with anonymous sets */
+	NL_RENDER_INLINE_SETS = 1 << 1,
 };
 
 /* The normalised text of a ruleset, compiled or read back: per table a

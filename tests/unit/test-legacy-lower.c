@@ -288,12 +288,14 @@ static void case_masq(void)
 	want(&R, "meta l4proto udp ip saddr 192.168.1.0/24 counter ct mark set ct mark | 0x80000000 accept",
 	     "masq per protocol");
 	want(&R, "ip saddr 192.168.1.0/24 counter drop", "masq drops other protocols");
+	want(&R, "meta l4proto tcp ip saddr 192.168.1.0/24 ct state != new ct status & snat == 0 "
+	     "ct mark & 0x40000000 == 0x0 counter drop", "MASQ on a packet of a connection not masqueraded");
 	want(&R, "ct mark & 0x80000000 == 0x80000000 meta l4proto tcp counter masquerade to :61000-65095",
 	     "masq 2.2 port range");
 	want_not(&R, "legacy_input", "masq: empty input not written");
 	ok(R.ipt != NULL, "masq: iptables can express it");
-	ok(text_has(R.ipt, "-A FORWARD -s 192.168.1.0/24 -j CONNMARK --or-mark 0x80000000") ||
-	   text_has(R.ipt, "-A FORWARD -s 192.168.1.0/24"), "masq: iptables FORWARD rule");
+	ok(text_has(R.ipt, "-A FORWARD -s 192.168.1.0/24 -p tcp -j CONNMARK --set-xmark 0x80000000/0x80000000"),
+	   "masq: iptables FORWARD rule");
 	run_free(&R);
 
 	run_init(&R);
@@ -332,6 +334,9 @@ static void case_reject_iface(void)
 		want(&R, "oifname \"eth1\" counter drop", "output REJECT is a drop");
 		ok(has_diag(&R, DIAG_WARNING, "REJECT in the output chain becomes DROP"),
 		   "output REJECT warns");
+		ok(text_has(R.ipt, "-A PREROUTING -i eth0 -j MARK --set-xmark 0x80000000/0x80000000") &&
+		   text_has(R.ipt, "-A INPUT -m mark --mark 0x80000000/0x80000000 -j REJECT --reject-with "
+			    "icmp-port-unreachable"), "iptables: input REJECT deferred to filter by a mark");
 		run_free(&R);
 	}
 }
