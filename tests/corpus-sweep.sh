@@ -13,9 +13,8 @@
 #   FAIL                 anything else: a crash or sanitizer report, a hang,
 #                        exit 0 with output the kernel rejects, an unlocated
 #                        message, any other exit status
-# corpus/iptables, corpus/mixed and any *.save / *.rules dumps are held to
-# that; corpus/ipchains and corpus/ipfwadm (later work) only to "no crash,
-# no hang, located diagnostics" (exit 0 or 1) and are tallied separately.
+# Every family (iptables, ipchains, ipfwadm, mixed, and any *.save / *.rules
+# dumps) is held to that, and tallied per family.
 # Under an ASan/UBSan build (make check in a --enable-sanitizers tree) a
 # sanitizer report is a crash.
 
@@ -105,15 +104,15 @@ sweep() {
 
 cd "$CORPUS"
 shopt -s nullglob
-main_files=(iptables/*.sh mixed/*.sh)
 dump_files=()
 while IFS= read -r f; do dump_files+=("${f#./}"); done < <(find . \( -name '*.save' -o -name '*.rules' \) -type f | LC_ALL=C sort)
-legacy_files=(ipchains/*.sh ipfwadm/*.sh)
+families=(iptables ipchains ipfwadm mixed)
+for fam in "${families[@]}"; do
+	sweep "$fam" strict "$fam"/*.sh
+done
+[ ${#dump_files[@]} -gt 0 ] && { families+=(dumps); sweep dumps strict "${dump_files[@]}"; }
 
-sweep iptables strict "${main_files[@]}" "${dump_files[@]}"
-sweep legacy lenient "${legacy_files[@]}"
-
-for group in iptables legacy; do
+for group in "${families[@]}"; do
 	line=
 	for class in compiled+accepted compiled located-diagnostics FAIL; do
 		n=${TALLY["$group $class"]:-0}
