@@ -915,10 +915,24 @@ struct nl_set_build {
 	struct set_typeof ty[2];	/* two for a concatenation */
 	uint32_t key_type, key_len;
 	bool interval, concat;
-	uint8_t concat_len[2];
 	uint32_t byteorder;	/* nft's key byteorder for the userdata: 1 host, 2 big */
 	VEC(struct nl_elem) v;
 };
+
+struct share_ent {
+	char *key;
+	struct nftnl_set *set;
+	struct share_ent *next;
+};
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
 
 struct nlc;
 
@@ -938,6 +952,10 @@ struct nlc {
 	enum ir_family fam;
 	int err;
 	uint32_t set_id;
+	bool shared;			/* lists become shared named sets */
+	struct share_ent **share;	/* content -> set, per table */
+	size_t nshare;
+	unsigned nshared;
 };
 
 struct nl_msgref {
@@ -1168,6 +1186,8 @@ static struct nftnl_set_elem *elem_new(const uint8_t *key, uint32_t len, uint32_
  * interval sets the rbtree encoding: a closing element at 0 when the first
  * range does not start there, then each (merged) range as its start and
  * the end + 1 flagged NFT_SET_ELEM_INTERVAL_END (left out past the top). */
+static struct nftnl_set *share_set(struct nlc *c, struct nftnl_set *s);
+
 static void typeof_put(struct nftnl_udata_buf *ud, const struct set_typeof *ty)
 {
 	struct nftnl_udata *data;
@@ -1211,8 +1231,8 @@ static struct nftnl_set *set_finish(struct nlr *r, struct nl_set_build *bs)
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, bs->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
-	if (bs->concat)
-		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, bs->concat_len, 2);
+	/* no NFTA_SET_DESC_CONCAT: nft sends it only for interval
+	 * concatenations, and the kernel wants NFT_SET_CONCAT with it */
 	if (bs->interval) {
 		uint8_t zero[16] = { 0 }, end[16];
 		size_t i = 0;
@@ -1275,6 +1295,12 @@ static struct nftnl_set *set_finish(struct nlr *r, struct nl_set_build *bs)
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 	nftnl_udata_buf_free(ud);
 	vec_free(&bs->v);
+	if (c->shared) {
+		struct nftnl_set *old = share_set(c, s);
+
+		if (old)
+			return old;	/* s was freed; the set exists already */
+	}
 	vec_push(&r->sets, s);
 	return s;
 }
@@ -1384,14 +1410,17 @@ static void match_addrs_nl(struct nlr *r, const struct ir_match *m, uint32_t off
 	}
 	{
 		struct nl_set_build bs = { .key_type = f.key_type, .key_len = f.len,
-					   .interval = true, .byteorder = BO_BIG };
+					   .byteorder = BO_BIG };
 
 		bs.ty[0] = (struct set_typeof){ TY_PAYLOAD, c->fam == IR_FAM_IPV6 ? 13 : 12,
 						c->fam == IR_FAM_IPV6 ? (off == 8 ? 8 : 9)
 								      : (off == 12 ? 11 : 12), 0 };
 
+		/* an interval set only when some element is a network or a range */
 		for (unsigned i = 0; i < m->u.addrs.n; i++) {
 			addr_bounds(c, &m->u.addrs.v[i], lo, hi);
+			if (memcmp(lo, hi, f.len) != 0)
+				bs.interval = true;
 			sb_elem_add(&bs, lo, hi);
 		}
 		field_set(r, &f, &bs, m->neg);
@@ -1451,34 +1480,61 @@ static int match_ifaces_nl(struct nlr *r, const struct ir_match *m, uint32_t key
 	return 0;
 }
 
-static void ports_field(struct nlr *r, uint8_t proto, uint32_t off, const struct ir_range *v,
-			unsigned n, bool neg)
+static void be_n(uint8_t *p, uint32_t v, uint32_t len)
 {
-	struct field f = { NFT_PAYLOAD_TRANSPORT_HEADER, off, 2, DT_INET_SERVICE };
+	if (len == 1)
+		p[0] = (uint8_t)v;
+	else
+		be16(p, v);
+}
+
+/* A transport header field (a port, an ICMP type or code) against one
+ * value, a range or a list: field, the nft typeof field number for a set. */
+static void values_field(struct nlr *r, uint8_t proto, const struct field *f, uint32_t tyfield,
+			 const struct ir_range *v, unsigned n, bool neg)
+{
 	uint8_t lo[2], hi[2];
 
 	dep_l4(r, proto);
 	if (n == 1) {
-		be16(lo, v[0].lo);
-		be16(hi, v[0].hi);
-		field_range(r, &f, lo, hi, neg);
+		be_n(lo, v[0].lo, f->len);
+		be_n(hi, v[0].hi, f->len);
+		field_range(r, f, lo, hi, neg);
 		return;
 	}
 	{
-		struct nl_set_build bs = { .key_type = DT_INET_SERVICE, .key_len = 2,
+		struct nl_set_build bs = { .key_type = f->key_type, .key_len = f->len,
 					   .byteorder = BO_BIG };
 
-		bs.ty[0] = (struct set_typeof){ TY_PAYLOAD, proto_desc_id(proto), off ? 2 : 1, 0 };
-
+		bs.ty[0] = (struct set_typeof){ TY_PAYLOAD, proto_desc_id(proto), tyfield, 0 };
 		for (unsigned i = 0; i < n; i++) {
-			be16(lo, v[i].lo);
-			be16(hi, v[i].hi);
+			be_n(lo, v[i].lo, f->len);
+			be_n(hi, v[i].hi, f->len);
 			if (v[i].lo != v[i].hi)
 				bs.interval = true;
 			sb_elem_add(&bs, lo, hi);
 		}
-		field_set(r, &f, &bs, neg);
+		field_set(r, f, &bs, neg);
 	}
+}
+
+static void ports_field(struct nlr *r, uint8_t proto, uint32_t off, const struct ir_range *v,
+			unsigned n, bool neg)
+{
+	struct field f = { NFT_PAYLOAD_TRANSPORT_HEADER, off, 2, DT_INET_SERVICE };
+
+	values_field(r, proto, &f, off ? 2 : 1, v, n, neg);
+}
+
+/* Legacy ICMP type and code lists (ipfwadm/ipchains), by number. */
+static void icmp_values(struct nlr *r, const struct ir_match *m, bool code)
+{
+	bool v6 = r->c->fam == IR_FAM_IPV6;
+	struct field f = { NFT_PAYLOAD_TRANSPORT_HEADER, code ? 1 : 0, 1,
+			   code ? (v6 ? DT_ICMPV6_CODE : DT_ICMP_CODE)
+				: (v6 ? DT_ICMP6_TYPE : DT_ICMP_TYPE) };
+
+	values_field(r, v6 ? 58 : 1, &f, code ? 2 : 1, m->u.ports.v, m->u.ports.n, m->neg);
 }
 
 static void match_anyport_nl(struct nlr *r, const struct ir_match *m, unsigned variant)
@@ -1505,7 +1561,7 @@ static void match_icmp_nl(struct nlr *r, const struct ir_match *m)
 	} else {
 		/* type . code != { t . c }: a concatenation, each field in
 		 * its own 32-bit register */
-		struct nl_set_build bs = { .key_len = 8, .concat = true, .concat_len = { 1, 1 },
+		struct nl_set_build bs = { .key_len = 8, .concat = true,
 					   .byteorder = BO_BIG };
 		uint8_t key[16] = { 0 };
 		struct nftnl_set *s;
@@ -1565,7 +1621,13 @@ static void match_ctstate_nl(struct nlr *r, const struct ir_match *m)
 		return;
 	}
 	if (__builtin_popcount(st) == 1) {
-		bits_test(r, x_ct(NFT_CT_STATE), ct_state_bits(st), m->neg);
+		uint32_t k = ct_state_bits(st);
+
+		/* `ct state new` tests the bit; `ct state != new` compares */
+		if (m->neg)
+			nls_exprs(r, x_ct(NFT_CT_STATE), x_cmp(NFT_CMP_NEQ, &k, 4), NULL);
+		else
+			bits_test(r, x_ct(NFT_CT_STATE), k, false);
 		return;
 	}
 	{
@@ -1736,21 +1798,16 @@ static void match_owner_nl(struct nlr *r, const struct ir_match *m)
 	if (m->u.owner.has_gid)
 		meta_host_range(r, NFT_META_SKGID, &m->u.owner.gid, m->neg);
 	if (m->u.owner.socket_exists && !m->u.owner.has_uid && !m->u.owner.has_gid) {
-		struct ir_range any = { 0, 0xffffffffu };
+		/* `meta skuid >= 0`: an ordered compare, in big endian */
+		struct nftnl_expr *bo = x_new("byteorder");
+		uint8_t zero[4] = { 0 };
 
-		/* `meta skuid >= 0` */
-		(void)any;
-		{
-			struct nftnl_expr *bo = x_new("byteorder");
-			uint8_t zero[4] = { 0 };
-
-			nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SREG, NL_REG1);
-			nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_DREG, NL_REG1);
-			nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-			nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_LEN, 4);
-			nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SIZE, 4);
-			nls_exprs(r, x_meta(NFT_META_SKUID), bo, x_cmp(NFT_CMP_GTE, zero, 4));
-		}
+		nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SREG, NL_REG1);
+		nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_DREG, NL_REG1);
+		nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+		nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_LEN, 4);
+		nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SIZE, 4);
+		nls_exprs(r, x_meta(NFT_META_SKUID), bo, x_cmp(NFT_CMP_GTE, zero, 4));
 	}
 }
 
@@ -1794,8 +1851,8 @@ static int match_one_nl(struct nlr *r, const struct ir_match *m, unsigned varian
 		break;
 	}
 	case IR_M_TCPOPTION:
-		if (!m->neg)
-			dep_l4(r, 6);
+		/* nft adds no protocol dependency for TCP options: the kernel's
+		 * exthdr expression fails on anything but TCP by itself */
 		b[0] = m->neg ? 0 : 1;
 		nls_exprs(r, x_exthdr_tcpopt((uint8_t)m->u.num, 0, 1, NFT_EXTHDR_F_PRESENT),
 			  x_cmp(NFT_CMP_EQ, b, 1), NULL);
@@ -1890,7 +1947,6 @@ static int match_one_nl(struct nlr *r, const struct ir_match *m, unsigned varian
 		uint8_t lo[2], hi[2];
 		struct nls *s;
 
-		dep_l4(r, 6);
 		be16(lo, m->u.range.lo);
 		be16(hi, m->u.range.hi);
 		if (m->u.range.lo == m->u.range.hi) {
@@ -1912,14 +1968,15 @@ static int match_one_nl(struct nlr *r, const struct ir_match *m, unsigned varian
 		uint8_t name[16] = { 0 };
 
 		memcpy(name, m->u.str, n > 15 ? 15 : n);
-		nls_exprs(r, x_ct(NFT_CT_HELPER), x_cmp(cmp_op(m->neg), name, (uint32_t)(n > 15 ? 16 : n + 1)),
-			  NULL);
+		nls_exprs(r, x_ct(NFT_CT_HELPER), x_cmp(cmp_op(m->neg), name, 16), NULL);
 		break;
 	}
 	case IR_M_ICMP_TYPES:
+		icmp_values(r, m, false);
+		break;
 	case IR_M_ICMP_CODES:
-		return diag_error(c->dq, &m->loc, "the netlink backend cannot write this "
-				  "ICMP type/code list yet; use `masqc compile` and `nft -f`");
+		icmp_values(r, m, true);
+		break;
 	}
 	return 0;
 }
@@ -2113,7 +2170,6 @@ static void stmt_tcpmss_nl(struct nlr *r, const struct ir_stmt *s)
 {
 	struct nftnl_expr *wr = x_new("exthdr");
 
-	dep_l4(r, 6);
 	nftnl_expr_set_u32(wr, NFTNL_EXPR_EXTHDR_SREG, NL_REG1);
 	nftnl_expr_set_u8(wr, NFTNL_EXPR_EXTHDR_TYPE, NL_TCPOPT_MAXSEG);
 	nftnl_expr_set_u32(wr, NFTNL_EXPR_EXTHDR_OFFSET, 2);
@@ -2414,13 +2470,14 @@ static bool nl_match_implies_proto(const struct ir_match *m, uint8_t proto)
 	case IR_M_TCPMSS:
 		return proto == 6 && !(m->kind == IR_M_TCPOPTION && m->neg);
 	case IR_M_ICMP:
+	case IR_M_ICMP_TYPES:
+	case IR_M_ICMP_CODES:
 		return proto == 1 || proto == 58;
 	case IR_M_PROTO: case IR_M_SADDR: case IR_M_DADDR: case IR_M_IIF: case IR_M_OIF:
 	case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE: case IR_M_CTSTATUS:
 	case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
 	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
 	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_PKTTYPE: case IR_M_HELPER:
-	case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
 		return false;
 	}
 	return false;
@@ -2835,134 +2892,94 @@ static void family_build(struct nlc *c, enum ir_family fam)
 
 /* Each anonymous set a rule binds makes the kernel walk the whole
  * transaction (nft_set_trans_bind), so N sets in a batch of M messages
- * cost N x M: 18,000 port lists in a 100k-rule batch take a minute.  Named
- * sets are not walked.  So, past NL_ANON_SETS_MAX anonymous sets in a
- * table (or with NL_BUILD_SHARED_SETS), every distinct element list
- * becomes one named constant set, "masqc_setN", shared by all the rules
- * that use it: the same matches, a fraction of the sets, a linear load.
- * The kernel refuses element changes to a constant set that rules use,
- * so sharing cannot leak a change from one rule to another. */
+ * cost N x M: 18,000 port lists in a 100k-rule batch take a minute, for
+ * nft -f as for us.  Named sets are not walked at bind time (only looked
+ * up by name, which is linear in the number of sets of the table), so,
+ * past NL_ANON_SETS_MAX anonymous sets in a table (or with
+ * NL_BUILD_SHARED_SETS), every distinct element list becomes one named
+ * constant set "masqc_setN" shared by all the rules that use it: the same
+ * matches, fewer sets, no quadratic bind.  The kernel refuses element
+ * changes to a constant set, so sharing cannot leak a change from one rule
+ * to another. */
 #define NL_ANON_SETS_MAX 1024
 
-struct share_ent {
-	char *key;
-	struct nftnl_set *set;
-	struct share_ent *next;
-};
-
-static uint32_t str_hash(const char *s)
+/* Finds the shared set with this content, or makes s that set. */
+static struct nftnl_set *share_set(struct nlc *c, struct nftnl_set *s)
 {
-	uint32_t h = 2166136261u;
+	struct strbuf key = { 0 };
+	struct share_ent *e;
+	uint32_t h;
+	char name[32];
 
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
-struct share_map {
-	struct share_ent **b;
-	size_t nb;
-	struct nftnl_set **by_id;	/* set id -> shared set */
-	uint32_t maxid;
-};
-
-static void lookup_redirect(struct nftnl_expr *e, const struct share_map *m)
-{
-	uint32_t id;
-	struct nftnl_set *s;
-
-	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") != 0 ||
-	    !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET_ID))
-		return;
-	id = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID);
-	if (id > m->maxid || !(s = m->by_id[id]))
-		return;
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, nftnl_set_get_str(s, NFTNL_SET_NAME));
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nftnl_set_get_u32(s, NFTNL_SET_ID));
-}
-
-static int redirect_cb(struct nftnl_expr *e, void *data)
-{
-	lookup_redirect(e, data);
-	return 0;
-}
-
-static void table_share_sets(struct nl_table *t)
-{
-	struct share_map m = { 0 };
-	VEC(struct nl_set) kept = { 0 };
-	unsigned named = 0;
-
-	m.nb = 1;
-	while (m.nb < t->sets.n * 2)
-		m.nb <<= 1;
-	m.b = xzalloc(m.nb * sizeof(*m.b));
-	for (size_t i = 0; i < t->sets.n; i++) {
-		uint32_t id = nftnl_set_get_u32(t->sets.v[i].s, NFTNL_SET_ID);
-
-		if (id > m.maxid)
-			m.maxid = id;
+	if (!c->share) {
+		c->nshare = 1 << 12;
+		c->share = xzalloc(c->nshare * sizeof(*c->share));
 	}
-	m.by_id = xzalloc((m.maxid + 1) * sizeof(*m.by_id));
-	for (size_t i = 0; i < t->sets.n; i++) {
-		struct nftnl_set *s = t->sets.v[i].s;
-		struct strbuf key = { 0 };
-		struct share_ent *e;
-		uint32_t h;
-
-		render_set_body(&key, s, 0);
-		h = str_hash(sb_str(&key)) & (uint32_t)(m.nb - 1);
-		for (e = m.b[h]; e; e = e->next)
-			if (strcmp(e->key, sb_str(&key)) == 0)
-				break;
-		if (e) {
-			m.by_id[nftnl_set_get_u32(s, NFTNL_SET_ID)] = e->set;
-			nftnl_set_free(s);
+	render_set_body(&key, s, 0);
+	h = str_hash(sb_str(&key)) & (uint32_t)(c->nshare - 1);
+	for (e = c->share[h]; e; e = e->next)
+		if (strcmp(e->key, sb_str(&key)) == 0) {
 			sb_free(&key);
-			continue;
+			nftnl_set_free(s);
+			return e->set;
 		}
-		{
-			char name[32];
+	snprintf(name, sizeof(name), "masqc_set%u", c->nshared++);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
+			  nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & ~(uint32_t)NFT_SET_ANONYMOUS);
+	e = xmalloc(sizeof(*e));
+	e->key = sb_steal(&key);
+	e->set = s;
+	e->next = c->share[h];
+	c->share[h] = e;
+	return NULL;
+}
 
-			snprintf(name, sizeof(name), "masqc_set%u", named++);
-			nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-			nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
-					  nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & ~(uint32_t)NFT_SET_ANONYMOUS);
-		}
-		e = xmalloc(sizeof(*e));
-		e->key = sb_steal(&key);
-		e->set = s;
-		e->next = m.b[h];
-		m.b[h] = e;
-		m.by_id[nftnl_set_get_u32(s, NFTNL_SET_ID)] = s;
-		vec_push(&kept, t->sets.v[i]);
-	}
-	for (size_t i = 0; i < t->rules.n; i++) {
-		if (t->rules.v[i].nsets)
-			nftnl_expr_foreach(t->rules.v[i].r, redirect_cb, &m);
-		t->rules.v[i].set0 = t->rules.v[i].nsets = 0;
-	}
-	vec_free(&t->sets);
-	t->sets.v = kept.v;
-	t->sets.n = kept.n;
-	t->sets.cap = kept.cap;
-	for (size_t i = 0; i < m.nb; i++)
-		while (m.b[i]) {
-			struct share_ent *e = m.b[i];
+static void share_free(struct nlc *c)
+{
+	for (size_t i = 0; i < c->nshare; i++)
+		while (c->share[i]) {
+			struct share_ent *e = c->share[i];
 
-			m.b[i] = e->next;
+			c->share[i] = e->next;
 			free(e->key);
 			free(e);
 		}
-	free(m.b);
-	free(m.by_id);
+	free(c->share);
+	c->share = NULL;
+	c->nshare = 0;
+	c->nshared = 0;
+}
+
+static struct nl_batch *batch_build(const struct ir_ruleset *rs, unsigned flags, bool shared,
+				    struct diag_queue *dq, bool *too_many)
+{
+	struct nl_batch *b = xzalloc(sizeof(*b));
+	struct nlc c = { .rs = rs, .dq = dq, .shared = shared };
+
+	b->destroy = true;
+	b->flags = flags;
+	c.b = b;
+	family_build(&c, IR_FAM_IPV4);
+	share_free(&c);
+	family_build(&c, IR_FAM_IPV6);
+	share_free(&c);
+	if (c.err < 0) {
+		nl_batch_free(b);
+		return NULL;
+	}
+	*too_many = false;
+	for (size_t i = 0; i < b->rs.tables.n; i++)
+		if (b->rs.tables.v[i].sets.n > NL_ANON_SETS_MAX)
+			*too_many = true;
+	return b;
 }
 
 struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 				struct diag_queue *dq)
 {
 	struct nl_batch *b;
-	struct nlc c = { .rs = rs, .dq = dq };
+	bool shared, too_many;
 	FILE *null;
 	int err;
 
@@ -2979,22 +2996,12 @@ struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 	if (err < 0)
 		return NULL;
 
-	b = xzalloc(sizeof(*b));
-	b->destroy = true;
-	b->flags = flags;
-	c.b = b;
-	family_build(&c, IR_FAM_IPV4);
-	family_build(&c, IR_FAM_IPV6);
-	if (c.err < 0) {
+	shared = (flags & NL_BUILD_SHARED_SETS) && !(flags & NL_BUILD_ANON_SETS);
+	b = batch_build(rs, flags, shared, dq, &too_many);
+	/* too many anonymous sets: build again, sharing (see above) */
+	if (b && too_many && !shared && !(flags & NL_BUILD_ANON_SETS)) {
 		nl_batch_free(b);
-		return NULL;
-	}
-	for (size_t i = 0; i < b->rs.tables.n; i++) {
-		struct nl_table *t = &b->rs.tables.v[i];
-
-		if (!(flags & NL_BUILD_ANON_SETS) &&
-		    ((flags & NL_BUILD_SHARED_SETS) || t->sets.n > NL_ANON_SETS_MAX))
-			table_share_sets(t);
+		b = batch_build(rs, flags, true, dq, &too_many);
 	}
 	return b;
 }
@@ -3127,6 +3134,9 @@ static void wire_table(struct nl_batch *b, const struct nl_table *t)
 
 		for (unsigned k = 0; k < r->nsets; k++) {
 			struct nftnl_set *s = t->sets.v[r->set0 + k].s;
+
+			if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
+				continue;	/* shared: sent before the rules */
 
 			nlh = wire_msg(b, NFT_MSG_NEWSET, t->family, NLM_F_CREATE, room,
 				       "anonymous set of the rule", NULL, &r->loc);
