@@ -28,6 +28,23 @@ masqueraded cannot be answered.  Only `evil` has a route to the LAN via the
 gateway: it plays the attacker who tries to reach inside addresses directly or
 to spoof them.
 
+The lab is dual-stack.  IPv6 has no masquerading: the provider (rtr) routes
+the LAN prefixes to the gateway, as ip6-basic.sh assumes, so every outside
+host can address LAN hosts and only the ruleset keeps them out:
+
+  segment   prefix               gw           hosts
+  swout     2001:db8:ff::/64     ::7 (ext)    rtr ::1, out1 ::50, evil ::66
+  out2      2001:db8:fe::/64     -            rtr ::1, out2 ::50
+  swlan     2001:db8:1::/64      ::1 (int)    lan1 ::10, lan2 ::20, lan3 ::21, lan4 ::30
+  swlanb    2001:db8:2::/64      ::1 (lanb)   lanb1 ::10
+
+rtr: 2001:db8:1::/64 and 2001:db8:2::/64 via 2001:db8:ff::7; the IPv6 MTU of
+rtr's link to out2 is 1280, so a large packet towards out2 makes rtr send
+ICMPv6 packet-too-big (path MTU discovery through the gateway).  DAD is off
+everywhere (addresses are usable at once), the bridges do no multicast
+snooping and carry no addresses of their own, and hosts ignore redirects, so
+the path is always the same.
+
 The process talks to the namespaces in two ways: `ip netns exec` for tools
 (nft, iptables-restore, curl, the FTP server), and setns(2) on the calling
 thread for sockets (a socket stays in the namespace it was created in), so the
@@ -54,9 +71,13 @@ class LabError(Exception):
 
 
 def run(argv, check=True, input=None, timeout=30):
-    """Run a command, capture output, raise LabError with stderr on failure."""
-    p = subprocess.run(argv, input=input, capture_output=True, text=True,
-                       timeout=timeout)
+    """Run a command, capture output, raise LabError with stderr on failure
+    (also when it does not finish within `timeout` seconds)."""
+    try:
+        p = subprocess.run(argv, input=input, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise LabError("command did not finish within %d s: %s" % (timeout, " ".join(argv)))
     if check and p.returncode != 0:
         raise LabError("command failed (exit %d): %s\n%s" %
                        (p.returncode, " ".join(argv),
@@ -138,7 +159,9 @@ def sweep_stale():
 
 
 # Host addressing.  Roles are the names scenario files use.
+FAMILIES = ("ipv4", "ipv6")
 GW_EXT = "203.0.113.7"
+GW_EXT6 = "2001:db8:ff::7"
 HOSTS = {
     # role: (segment, address/prefix, default gateway)
     "lan1": ("lan", "192.168.0.10/24", "192.168.0.1"),
@@ -158,6 +181,28 @@ SYMBOLS = {
     "rtr": "203.0.113.1",
     "rtr.out2": "198.51.100.1",
 }
+# IPv6: the same roles, documentation prefixes (see the module docstring).
+HOSTS6 = {
+    # role: (address/prefix, default gateway)
+    "lan1": ("2001:db8:1::10/64", "2001:db8:1::1"),
+    "lan2": ("2001:db8:1::20/64", "2001:db8:1::1"),
+    "lan3": ("2001:db8:1::21/64", "2001:db8:1::1"),
+    "lan4": ("2001:db8:1::30/64", "2001:db8:1::1"),
+    "lanb1": ("2001:db8:2::10/64", "2001:db8:2::1"),
+    "out1": ("2001:db8:ff::50/64", "2001:db8:ff::1"),
+    "evil": ("2001:db8:ff::66/64", "2001:db8:ff::1"),
+    "out2": ("2001:db8:fe::50/64", "2001:db8:fe::1"),
+}
+SYMBOLS6 = {
+    "gw.ext": GW_EXT6,
+    "gw.int": "2001:db8:1::1",
+    "gw.lanb": "2001:db8:2::1",
+    "rtr": "2001:db8:ff::1",
+    "rtr.out2": "2001:db8:fe::1",
+}
+# the prefixes rtr routes to the gateway ("the provider routes them to us")
+ROUTED6 = ("2001:db8:1::/64", "2001:db8:2::/64")
+OUT2_MTU6 = 1280
 HOST_NAMES = {
     "lan1": "LAN host 192.168.0.10",
     "lan2": "lan host 2 (192.168.0.20)",
@@ -171,29 +216,59 @@ HOST_NAMES = {
 }
 
 
-def addr_of(role):
-    """Address for a role or symbol; a literal IPv4 address passes through."""
-    if role in HOSTS:
-        return HOSTS[role][1].split("/")[0]
-    if role in SYMBOLS:
-        return SYMBOLS[role]
+def _literal(text):
+    import ipaddress
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def canon(addr):
+    """An address in one canonical text form (IPv6 compressed), so that the
+    banner's view and a scenario's expectation compare equal."""
+    a = _literal(addr) if isinstance(addr, str) else None
+    return a.compressed if a else addr
+
+
+def addr_of(role, family="ipv4"):
+    """Address of a role or symbol in `family`; a literal address passes
+    through (it must belong to that family)."""
+    hosts, symbols = (HOSTS6, SYMBOLS6) if family == "ipv6" else (
+        {r: (a,) for r, (_, a, _) in HOSTS.items()}, SYMBOLS)
+    if family not in FAMILIES:
+        raise LabError("unknown address family %r (%s)" % (family, ", ".join(FAMILIES)))
+    if role in hosts:
+        return hosts[role][0].split("/")[0]
+    if role in symbols:
+        return symbols[role]
     if role == "gw":
-        return GW_EXT
-    parts = role.split(".")
-    if len(parts) == 4 and all(p.isdigit() for p in parts):
-        return role
+        return GW_EXT6 if family == "ipv6" else GW_EXT
+    lit = _literal(role)
+    if lit is not None:
+        want = 6 if family == "ipv6" else 4
+        if lit.version != want:
+            raise LabError("%s is an IPv%d address, but the probe is %s%s" % (
+                role, lit.version, family,
+                "" if want == 6 else " (set family = \"ipv6\")"))
+        return lit.compressed
     raise LabError("unknown host or address %r (hosts: %s; symbols: %s)" %
                    (role, ", ".join(sorted(HOSTS) + ["gw"]),
                     ", ".join(sorted(SYMBOLS))))
 
 
 def role_of_addr(addr):
+    addr = canon(addr)
     for role, (_, a, _) in HOSTS.items():
         if a.split("/")[0] == addr:
             return role
-    for sym, a in SYMBOLS.items():
-        if a == addr:
-            return sym
+    for role, (a, _) in HOSTS6.items():
+        if a.split("/")[0] == addr:
+            return role
+    for table in (SYMBOLS, SYMBOLS6):
+        for sym, a in table.items():
+            if a == addr:
+                return sym
     return addr
 
 
@@ -242,13 +317,29 @@ class Topology:
 
     def _build(self):
         batch = "".join("netns add %s\n" % self.ns(r) for r in self.roles())
-        run(["ip", "-b", "-"], input=batch)
+        # usually milliseconds; slow only when many namespaces are being
+        # created and torn down at once (parallel runs, other labs)
+        run(["ip", "-b", "-"], input=batch, timeout=120)
+        switches = ("swlan", "swlanb", "swout")
+        # IPv6 defaults before any interface exists (conf/default is copied
+        # into each new one): no DAD, so addresses work at once and no probe
+        # waits a second for them; no redirects taken, so a path never
+        # changes between probes; switches are plain wires without IPv6.
+        for r in self.roles():
+            for conf in ("all", "default"):
+                if r in switches:
+                    self.sysctl(r, "net/ipv6/conf/%s/disable_ipv6" % conf, "1")
+                    continue
+                self.sysctl(r, "net/ipv6/conf/%s/accept_dad" % conf, "0")
+                self.sysctl(r, "net/ipv6/conf/%s/accept_redirects" % conf, "0")
         cmds = {r: [] for r in self.roles()}
         for r in self.roles():
             cmds[r].append("link set lo up")
-        # switches: one bridge each
-        for sw in ("swlan", "swlanb", "swout"):
-            cmds[sw] += ["link add br0 type bridge", "link set br0 up"]
+        # switches: one bridge each.  No multicast snooping: neighbour
+        # discovery uses multicast, and a bridge that learned groups from
+        # MLD reports sent before a port came up would not forward them.
+        for sw in switches:
+            cmds[sw] += ["link add br0 type bridge mcast_snooping 0", "link set br0 up"]
 
         def wire(a, a_if, b, b_if, bridge=False):
             cmds[a].append("link add %s type veth peer name %s netns %s" %
@@ -278,10 +369,21 @@ class Topology:
                         "addr add 198.51.100.1/24 dev eth1"]
         for role, (seg, addr, _) in HOSTS.items():
             later[role].append("addr add %s dev eth0" % addr)
+        # IPv6 (nodad as well: the sysctl covers link-local addresses)
+        for name, iface in (("gw.ext", gw["ext"]), ("gw.int", gw["int"]),
+                            ("gw.lanb", gw["lanb"])):
+            cmds["gw"].append("addr add %s/64 dev %s nodad" % (SYMBOLS6[name], iface))
+        cmds["rtr"] += ["addr add %s/64 dev eth0 nodad" % SYMBOLS6["rtr"],
+                        "addr add %s/64 dev eth1 nodad" % SYMBOLS6["rtr.out2"]]
+        for role, (addr, _) in HOSTS6.items():
+            later[role].append("addr add %s dev eth0 nodad" % addr)
         # routes after addresses (a gateway must be on-link)
-        routes = {"gw": ["route add default via 203.0.113.1"]}
+        routes = {"gw": ["route add default via 203.0.113.1",
+                         "route add ::/0 via %s" % SYMBOLS6["rtr"]],
+                  "rtr": ["route add %s via %s" % (pfx, GW_EXT6) for pfx in ROUTED6]}
         for role, (_, _, dflt) in HOSTS.items():
-            routes[role] = ["route add default via %s" % dflt]
+            routes[role] = ["route add default via %s" % dflt,
+                            "route add ::/0 via %s" % HOSTS6[role][1]]
         # the attacker knows the LAN is behind the gateway
         routes["evil"].append("route add 192.168.0.0/16 via %s" % GW_EXT)
         for phase in (cmds, later, routes):
@@ -294,6 +396,9 @@ class Topology:
         # ruleset's job (the host's defaults may be inherited otherwise).
         self.sysctl("gw", "net/ipv4/ip_forward", "1")
         self.sysctl("rtr", "net/ipv4/ip_forward", "1")
+        self.sysctl("gw", "net/ipv6/conf/all/forwarding", "1")
+        self.sysctl("rtr", "net/ipv6/conf/all/forwarding", "1")
+        self.sysctl("rtr", "net/ipv6/conf/eth1/mtu", str(OUT2_MTU6))
         for conf in ("all", "default") + tuple(gw.values()):
             self.sysctl("gw", "net/ipv4/conf/%s/rp_filter" % conf, "0")
         for k, v in self.gw_sysctl.items():
@@ -328,14 +433,17 @@ class Topology:
                 except subprocess.TimeoutExpired:
                     pass
         self.procs = []
-        mine = [n for n in netns_list() if n.startswith(self.base + "-")]
-        if mine:
-            run(["ip", "-b", "-"], check=False,
-                input="".join("netns del %s\n" % n for n in mine))
-        # a second pass for anything `ip -b` stopped at
-        for n in netns_list():
-            if n.startswith(self.base + "-"):
-                run(["ip", "netns", "del", n], check=False)
+        try:
+            mine = [n for n in netns_list() if n.startswith(self.base + "-")]
+            if mine:
+                run(["ip", "-b", "-"], check=False, timeout=120,
+                    input="".join("netns del %s\n" % n for n in mine))
+            # a second pass for anything `ip -b` stopped at
+            for n in netns_list():
+                if n.startswith(self.base + "-"):
+                    run(["ip", "netns", "del", n], check=False)
+        except LabError:
+            pass        # left for sweep_stale (at the next run, or by hand)
         with Topology._lock:
             if self in Topology._live:
                 Topology._live.remove(self)

@@ -10,16 +10,22 @@ Run options:
     --tap                TAP output (one test point per probe x backend, plus
                          one "backends agree" point per scenario)
     --backend B          only this backend (repeatable): nft, iptables-legacy,
-                         iptables-nft, none
+                         iptables-nft, none, original (the script itself,
+                         with iptables-legacy / ip6tables-legacy)
     --masqc PATH         compiler to use (default: $MASQC, then src/masqc)
     --rulesets DIR       where scenario rulesets live (default: rulesets/)
     --rules-dir DIR      do not compile: load DIR/<scenario>.nft and
-                         DIR/<scenario>.ipt (hand-written reference rulesets)
+                         DIR/<scenario>.ipt / .ip6t (iptables / ip6tables
+                         restore text; hand-written reference rulesets)
     --timeout-scale X    multiply every probe timeout by X
     --keep DIR           keep compiled/loaded rulesets and logs in DIR
+    -j, --jobs N         run N scenario x backend topologies at once
+                         (default: $MASQLAB_JOBS, else 4; they mostly wait
+                         for timeouts); output order does not change
     -v                   print every observation, also for passing probes
 """
 
+import concurrent.futures
 import glob
 import os
 import shutil
@@ -63,6 +69,7 @@ def cmd_run(args):
     verbose = False
     kw = {"backends": []}
     keep = None
+    jobs = int(os.environ.get("MASQLAB_JOBS", "4"))
     files = []
     i = 0
     while i < len(args):
@@ -72,7 +79,7 @@ def cmd_run(args):
         elif a == "-v":
             verbose = True
         elif a in ("--backend", "--masqc", "--rulesets", "--rules-dir",
-                   "--timeout-scale", "--keep"):
+                   "--timeout-scale", "--keep", "-j", "--jobs"):
             if i + 1 >= len(args):
                 sys.exit("masqlab: %s needs a value" % a)
             v = args[i + 1]
@@ -85,6 +92,10 @@ def cmd_run(args):
                 kw["timeout_scale"] = float(v)
             elif a == "--keep":
                 keep = v
+            elif a in ("-j", "--jobs"):
+                if not v.isdigit() or int(v) < 1:
+                    sys.exit("masqlab: %s needs a number >= 1" % a)
+                jobs = int(v)
             else:
                 kw[a[2:].replace("-", "_")] = v
         elif a.startswith("-"):
@@ -152,10 +163,25 @@ def cmd_run(args):
                     print("      " + line)
         sys.stdout.flush()
 
+    # Scenario x backend runs are independent (each has its own topology)
+    # and mostly wait for timeouts, so they run `jobs` at a time; results
+    # are reported in scenario order, so TAP numbering never changes.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
+    lab.install_signal_handlers()
     try:
+        pending = []
         for sc in scs:
-            _, disagree = scenario.run_scenario(sc, opts, emit)
-            n = len(scenario.backends_for(sc, opts))
+            pending.append((sc, [(b, pool.submit(scenario.run_backend, sc, b, comp, opts,
+                                                 opts.workdir, "%s-%s" % (sc["name"], b)))
+                                 for b, comp in scenario.compile_scenario(sc, opts)]))
+        for sc, runs in pending:
+            results = {}
+            for b, fut in runs:
+                results[b] = fut.result()
+                for r in results[b]:
+                    emit(r)
+            disagree = scenario.agreement(sc, results)
+            n = len(runs)
             if n > 1:
                 counter[0] += 1
                 name = "%s: all backends agree" % sc["name"]
@@ -176,6 +202,7 @@ def cmd_run(args):
         print("# interrupted (%s); lab namespaces removed" % e, file=sys.stderr)
         return 130
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         lab._destroy_all()
         sys.stdout.flush()
         if keep or counter[1]:

@@ -15,6 +15,12 @@ classifies by what actually came back on the wire: a TCP RST from the peer, an
 ICMP error quoting our own packet (type/code), a SYN-ACK, or nothing within
 the timeout ("drop").  A probe that cannot run raises ProbeError: it fails
 loudly and never passes by default.
+
+Every probe but ftp and irc-dcc also speaks IPv6 (p["family"] == "ipv6"):
+the same roles resolve to their IPv6 addresses, captures listen for
+ETH_P_IPV6 and refusals are ICMPv6 ("icmp6-admin-prohibited", ...).  The
+ndisc probe sends a neighbour solicitation itself, to show that neighbour
+discovery passes the gateway's rules.
 """
 
 import errno
@@ -29,7 +35,9 @@ import time
 from lab import addr_of, in_netns, HOSTS
 
 ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
 PACKET_OUTGOING = 4
+IPPROTO_ICMPV6 = 58
 
 ICMP_UNREACH_CODES = {
     0: "net-unreachable", 1: "host-unreachable", 2: "prot-unreachable",
@@ -38,11 +46,36 @@ ICMP_UNREACH_CODES = {
 }
 
 
+# ICMPv6 destination-unreachable (type 1) codes, RFC 4443 (ip6tables:
+# icmp6-no-route, icmp6-adm-prohibited, icmp6-addr-unreachable,
+# icmp6-port-unreachable), and the other errors by type.
+ICMP6_UNREACH_CODES = {
+    0: "no-route", 1: "admin-prohibited", 2: "beyond-scope",
+    3: "addr-unreachable", 4: "port-unreachable", 5: "policy-fail",
+    6: "reject-route",
+}
+ICMP6_ERRORS = {2: "packet-too-big", 3: "time-exceeded", 4: "parameter-problem"}
+
+
 class ProbeError(Exception):
     """The probe could not run (harness problem); reported as a failure."""
 
 
-def icmp_name(t, c):
+def family_of(p):
+    return p.get("family", "ipv4")
+
+
+def af_of(family):
+    return socket.AF_INET6 if family == "ipv6" else socket.AF_INET
+
+
+def icmp_name(t, c, family="ipv4"):
+    if family == "ipv6":
+        if t == 1:
+            return "icmp6-" + ICMP6_UNREACH_CODES.get(c, "unreachable-code-%d" % c)
+        if t in ICMP6_ERRORS:
+            return "icmp6-" + ICMP6_ERRORS[t]
+        return "icmp6-type-%d-code-%d" % (t, c)
     if t == 3:
         return "icmp-" + ICMP_UNREACH_CODES.get(c, "unreachable-code-%d" % c)
     if t == 11:
@@ -56,14 +89,79 @@ def ip_str(b):
     return socket.inet_ntoa(b)
 
 
+def ip6_str(b):
+    return socket.inet_ntop(socket.AF_INET6, b)
+
+
+def hostport(addr, port):
+    """addr:port, with an IPv6 address in brackets."""
+    return ("[%s]:%d" if ":" in addr else "%s:%d") % (addr, port)
+
+
+def parse_packet(data):
+    """An IPv4 or IPv6 packet as a dict (see parse_ip / parse_ip6)."""
+    if data and data[0] >> 4 == 6:
+        return parse_ip6(data)
+    return parse_ip(data)
+
+
 def parse_ip(data):
     """Parse an IPv4 packet into a dict; tolerant of truncation (ICMP quotes)."""
     if len(data) < 20 or data[0] >> 4 != 4:
         return None
     ihl = (data[0] & 15) * 4
-    p = {"proto": data[9], "src": ip_str(data[12:16]), "dst": ip_str(data[16:20]),
-         "raw": data}
+    p = {"family": "ipv4", "proto": data[9], "src": ip_str(data[12:16]),
+         "dst": ip_str(data[16:20]), "raw": data}
     l4 = data[ihl:]
+    if p["proto"] in (6, 17):
+        _parse_ports(p, l4)
+    elif p["proto"] == 1 and len(l4) >= 4:
+        p["type"], p["code"] = l4[0], l4[1]
+        if p["type"] in (0, 8) and len(l4) >= 8:
+            p["id"], p["seq"] = struct.unpack("!HH", l4[4:8])
+            p["payload"] = l4[8:]
+        elif p["type"] in (3, 4, 5, 11, 12) and len(l4) >= 8:
+            p["inner"] = parse_ip(l4[8:])
+    return p
+
+
+def parse_ip6(data):
+    """Parse an IPv6 packet the same way.  Extension headers are skipped;
+    a non-first fragment has no transport header to parse."""
+    if len(data) < 40 or data[0] >> 4 != 6:
+        return None
+    p = {"family": "ipv6", "src": ip6_str(data[8:24]), "dst": ip6_str(data[24:40]),
+         "hlim": data[7], "raw": data}
+    nh, off = data[6], 40
+    while nh in (0, 43, 44, 60) and len(data) >= off + 8:
+        if nh == 44:
+            later = struct.unpack("!H", data[off + 2:off + 4])[0] >> 3
+            nh, off = data[off], off + 8
+            if later:
+                p["proto"], p["fragment"] = nh, True
+                return p
+            continue
+        nh, off = data[off], off + (data[off + 1] + 1) * 8
+    p["proto"] = nh
+    l4 = data[off:]
+    if nh in (6, 17):
+        _parse_ports(p, l4)
+    elif nh == IPPROTO_ICMPV6 and len(l4) >= 4:
+        p["type"], p["code"] = l4[0], l4[1]
+        if p["type"] in (128, 129) and len(l4) >= 8:
+            p["id"], p["seq"] = struct.unpack("!HH", l4[4:8])
+            p["payload"] = l4[8:]
+        elif p["type"] < 128 and len(l4) >= 8:
+            p["inner"] = parse_ip6(l4[8:])
+            if p["type"] == 2:
+                p["mtu"] = struct.unpack("!I", l4[4:8])[0]
+        elif p["type"] in (135, 136) and len(l4) >= 24:
+            p["target"] = ip6_str(l4[8:24])
+    return p
+
+
+def _parse_ports(p, l4):
+    """TCP or UDP header (and payload) into p."""
     if p["proto"] == 6 and len(l4) >= 4:
         p["sport"], p["dport"] = struct.unpack("!HH", l4[:4])
         if len(l4) >= 14:
@@ -75,14 +173,6 @@ def parse_ip(data):
     elif p["proto"] == 17 and len(l4) >= 4:
         p["sport"], p["dport"] = struct.unpack("!HH", l4[:4])
         p["payload"] = l4[8:]
-    elif p["proto"] == 1 and len(l4) >= 4:
-        p["type"], p["code"] = l4[0], l4[1]
-        if p["type"] in (0, 8) and len(l4) >= 8:
-            p["id"], p["seq"] = struct.unpack("!HH", l4[4:8])
-            p["payload"] = l4[8:]
-        elif p["type"] in (3, 4, 5, 11, 12) and len(l4) >= 8:
-            p["inner"] = parse_ip(l4[8:])
-    return p
 
 
 def _tcp_mss(opts):
@@ -104,16 +194,17 @@ def _tcp_mss(opts):
 
 
 class Sniffer:
-    """Packet socket on every interface of one namespace (incoming only).
+    """Packet socket on every interface of one namespace (incoming only), for
+    IPv4 or IPv6 packets.
 
     Opened before a probe, drained after it: the kernel queues what arrived in
     between, so no thread is needed.
     """
 
-    def __init__(self, topo, role):
+    def __init__(self, topo, role, family="ipv4"):
         with in_netns(topo.ns(role)):
-            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
-                                      socket.htons(ETH_P_IP))
+            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(
+                ETH_P_IPV6 if family == "ipv6" else ETH_P_IP))
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.sock.setblocking(False)
 
@@ -126,7 +217,7 @@ class Sniffer:
                 break
             if addr[2] == PACKET_OUTGOING:
                 continue
-            p = parse_ip(data)
+            p = parse_packet(data)
             if p:
                 p["ifname"] = addr[0]
                 out.append(p)
@@ -151,7 +242,8 @@ class Services:
     <local-ip> <local-port>\\n" and closes: the client learns who answered
     and which address the server saw.  UDP: the reply echoes the same plus the
     client's nonce.  One selector thread serves all sockets of a topology
-    (sockets keep their namespace, so one thread can serve them all).
+    (sockets keep their namespace, so one thread can serve them all).  IPv6
+    servers are separate sockets (IPV6_V6ONLY) on the same ports.
     """
 
     def __init__(self, topo):
@@ -162,29 +254,38 @@ class Services:
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
 
-    def add_tcp(self, role, port):
+    def _socket(self, role, family, kind):
         with in_netns(self.topo.ns(role)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(af_of(family), kind)
+        if family == "ipv6":
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        return s
+
+    def add_tcp(self, role, port, family="ipv4"):
+        s = self._socket(role, family, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind(("0.0.0.0", port))
+            s.bind(("::" if family == "ipv6" else "0.0.0.0", port))
         except OSError as e:
             s.close()
-            raise ProbeError("cannot listen on %s tcp/%d: %s" % (role, port, e))
+            raise ProbeError("cannot listen on %s tcp/%d (%s): %s" % (role, port, family, e))
         s.listen(64)
         s.setblocking(False)
         self.socks.append(s)
         self.sel.register(s, selectors.EVENT_READ, ("tcp", role))
 
-    def add_udp(self, role, port):
-        with in_netns(self.topo.ns(role)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.IPPROTO_IP, 8, 1)   # IP_PKTINFO: learn local addr
+    def add_udp(self, role, port, family="ipv4"):
+        s = self._socket(role, family, socket.SOCK_DGRAM)
+        # learn the local address each datagram was sent to
+        if family == "ipv6":
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+        else:
+            s.setsockopt(socket.IPPROTO_IP, 8, 1)   # IP_PKTINFO
         try:
-            s.bind(("0.0.0.0", port))
+            s.bind(("::" if family == "ipv6" else "0.0.0.0", port))
         except OSError as e:
             s.close()
-            raise ProbeError("cannot listen on %s udp/%d: %s" % (role, port, e))
+            raise ProbeError("cannot listen on %s udp/%d (%s): %s" % (role, port, family, e))
         s.setblocking(False)
         self.socks.append(s)
         self.sel.register(s, selectors.EVENT_READ, ("udp", role))
@@ -209,6 +310,8 @@ class Services:
                         for lvl, typ, d in anc:
                             if lvl == socket.IPPROTO_IP and typ == 8:
                                 local = ip_str(d[8:12])
+                            elif lvl == socket.IPPROTO_IPV6 and typ == socket.IPV6_PKTINFO:
+                                local = ip6_str(d[:16])
                         msg = "MQLAB %s %s %d %s %d %s" % (
                             role, peer[0], peer[1], local, s.getsockname()[1],
                             data.decode(errors="replace"))
@@ -233,30 +336,37 @@ def parse_banner(text):
 
 # -- helpers -------------------------------------------------------------------
 
-def host_addr(role):
+def host_addr(role, family="ipv4"):
     """Client bind address: a lab host binds its own address; gw lets the
     routing decide (it has several)."""
     if role in HOSTS:
-        return addr_of(role)
-    return "0.0.0.0"
+        return addr_of(role, family)
+    return "::" if family == "ipv6" else "0.0.0.0"
+
+
+def icmp_evidence(p):
+    v6 = p["family"] == "ipv6"
+    text = "ICMP%s type %d code %d from %s" % ("v6" if v6 else "", p["type"], p["code"], p["src"])
+    if "mtu" in p:
+        text += " (mtu %d)" % p["mtu"]
+    return text
 
 
 def classify_reply(pkts, proto, dst, dport, sport, synack_ok=True):
     """What came back for our packet (proto, ->dst:dport from sport)?"""
     for p in pkts:
-        if p["proto"] == 1 and "inner" in p and p["inner"]:
+        if p.get("inner"):
             q = p["inner"]
             if q["proto"] == proto and q["dst"] == dst and \
                     q.get("dport") == dport and q.get("sport") == sport:
-                return icmp_name(p["type"], p["code"]), "ICMP type %d code %d from %s" % (
-                    p["type"], p["code"], p["src"])
+                return icmp_name(p["type"], p["code"], p["family"]), icmp_evidence(p)
     for p in pkts:
         if proto == 6 and p["proto"] == 6 and p["src"] == dst and \
                 p.get("sport") == dport and p.get("dport") == sport and "flags" in p:
             if p["flags"] & 0x04:
-                return "rst", "TCP RST from %s:%d" % (dst, dport)
+                return "rst", "TCP RST from %s" % hostport(dst, dport)
             if p["flags"] & 0x12 == 0x12 and synack_ok:
-                return "open", "SYN-ACK from %s:%d" % (dst, dport)
+                return "open", "SYN-ACK from %s" % hostport(dst, dport)
     return None, None
 
 
@@ -264,13 +374,49 @@ def _nonce():
     return "%016x" % random.getrandbits(64)
 
 
+def _wait(sock, sn, deadline, on_data, on_pkts):
+    """Wait until `deadline` for an answer on `sock` (on_data(data, peer)
+    returns True when it is the one) or for the capture `sn` to show that
+    none will come (on_pkts(packets so far) returns True, e.g. for an ICMP
+    error quoting our packet), whichever is first -- so a refusal costs
+    milliseconds, not the whole timeout.  Returns the packets captured."""
+    pkts = []
+    sock.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ, "sock")
+    if sn:
+        sel.register(sn.sock, selectors.EVENT_READ, "sniff")
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return pkts
+            for key, _ in sel.select(left):
+                if key.data == "sniff":
+                    pkts += sn.drain()
+                    if on_pkts(pkts):
+                        return pkts
+                    continue
+                try:
+                    data, peer = sock.recvfrom(2048)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return pkts      # an ICMP error; classified from the capture
+                if on_data(data, peer):
+                    return pkts
+    finally:
+        sel.close()
+
+
 # -- probes --------------------------------------------------------------------
 
 def probe_tcp(topo, p, timeout):
-    src, dst, port = p["from"], addr_of(p["to"]), int(p["port"])
+    family = family_of(p)
+    src, dst, port = p["from"], addr_of(p["to"], family), int(p["port"])
     obs = {}
     # at the target (a lab host): the SYN as it arrived, for its MSS option
-    tsn = Sniffer(topo, p["to"]) if p["to"] in HOSTS else None
+    tsn = Sniffer(topo, p["to"], family) if p["to"] in HOSTS else None
     try:
         obs = _probe_tcp(topo, p, timeout, src, dst, port, tsn)
     finally:
@@ -281,11 +427,12 @@ def probe_tcp(topo, p, timeout):
 
 def _probe_tcp(topo, p, timeout, src, dst, port, tsn):
     obs = {}
-    with Sniffer(topo, src) as sn:
+    family = family_of(p)
+    with Sniffer(topo, src, family) as sn:
         with in_netns(topo.ns(src)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(af_of(family), socket.SOCK_STREAM)
         try:
-            s.bind((host_addr(src), 0))
+            s.bind((host_addr(src, family), 0))
             sport = s.getsockname()[1]
             s.settimeout(timeout)
             err = None
@@ -314,9 +461,9 @@ def _probe_tcp(topo, p, timeout, src, dst, port, tsn):
                             "detail": "connected but no banner (got %r)" % data[:80]}
                 obs = {"outcome": "open", "source": b["source"],
                        "served_by": b["served_by"], "served_port": b["served_port"],
-                       "detail": "connected; %s answered on port %d and saw %s:%d" % (
-                           b["served_by"], b["served_port"], b["source"],
-                           b["source_port"])}
+                       "detail": "connected; %s answered on port %d and saw %s" % (
+                           b["served_by"], b["served_port"],
+                           hostport(b["source"], b["source_port"]))}
         finally:
             s.close()
         time.sleep(0.02)
@@ -339,43 +486,48 @@ def _probe_tcp(topo, p, timeout, src, dst, port, tsn):
 
 
 def probe_udp(topo, p, timeout):
-    src, dst, port = p["from"], addr_of(p["to"]), int(p["port"])
+    """A datagram with a nonce; the server echoes it.  `size` pads the
+    payload to that many bytes (path MTU probes: a router on the way answers
+    packet-too-big / frag-needed instead)."""
+    family = family_of(p)
+    src, dst, port = p["from"], addr_of(p["to"], family), int(p["port"])
     nonce = _nonce()
-    with Sniffer(topo, src) as sn:
+    payload = nonce.encode()
+    if p.get("size"):
+        payload += b" " + b"x" * max(0, int(p["size"]) - len(payload) - 1)
+    with Sniffer(topo, src, family) as sn:
         with in_netns(topo.ns(src)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s = socket.socket(af_of(family), socket.SOCK_DGRAM)
         try:
-            s.bind((host_addr(src), 0))
+            s.bind((host_addr(src, family), 0))
             sport = s.getsockname()[1]
             s.settimeout(timeout)
-            s.sendto(nonce.encode(), (dst, port))
-            deadline = time.monotonic() + timeout
-            reply = None
-            while time.monotonic() < deadline:
-                s.settimeout(max(0.01, deadline - time.monotonic()))
-                try:
-                    data, peer = s.recvfrom(2048)
-                except socket.timeout:
-                    break
-                except ConnectionRefusedError:
-                    break     # ICMP error; classified from the capture
-                except OSError:
-                    break
+            try:
+                s.sendto(payload, (dst, port))
+            except OSError as e:
+                raise ProbeError("cannot send %d bytes to %s udp/%d: %s" % (
+                    len(payload), dst, port, e))
+            reply = []
+
+            def answer(data, peer):
                 b = parse_banner(data.decode(errors="replace"))
-                if b and b["rest"] == nonce:
-                    reply = (b, peer)
-                    break
+                if b and b["rest"].split(" ")[0] == nonce:
+                    reply.append((b, peer))
+                return bool(reply)
+            pkts = _wait(s, sn, time.monotonic() + timeout, answer,
+                         lambda pk: classify_reply(pk, 17, dst, port, sport)[0])
+            reply = reply[0] if reply else None
         finally:
             s.close()
         time.sleep(0.02)
-        pkts = sn.drain()
+        pkts += sn.drain()
     if reply:
         b, peer = reply
         return {"outcome": "reply", "source": b["source"], "served_by": b["served_by"],
                 "served_port": b["served_port"],
-                "detail": "reply from %s:%d; %s answered on port %d and saw %s:%d" % (
-                    peer[0], peer[1], b["served_by"], b["served_port"],
-                    b["source"], b["source_port"])}
+                "detail": "reply from %s; %s answered on port %d and saw %s" % (
+                    hostport(peer[0], peer[1]), b["served_by"], b["served_port"],
+                    hostport(b["source"], b["source_port"]))}
     kind, why = classify_reply(pkts, 17, dst, port, sport)
     if kind:
         return {"outcome": kind, "detail": why}
@@ -392,42 +544,53 @@ def _csum(data):
 
 
 def probe_ping(topo, p, timeout):
-    """ICMP echo; the source seen is taken from a capture at the target."""
-    src, dst = p["from"], addr_of(p["to"])
+    """ICMP (or ICMPv6) echo; the source seen is taken from a capture at the
+    target."""
+    family = family_of(p)
+    v6 = family == "ipv6"
+    src, dst = p["from"], addr_of(p["to"], family)
     target = p.get("to") if p.get("to") in HOSTS else None
     nonce = _nonce().encode()
     ident, seq = random.randrange(1, 65535), random.randrange(1, 65535)
-    body = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + nonce
-    body = body[:2] + struct.pack("!H", _csum(body)) + body[4:]
-    tsn = Sniffer(topo, target) if target else None
+    # ICMPv6: echo request 128 / reply 129, the kernel computes the checksum
+    # (RFC 3542); an ICMPv6 raw socket delivers no IP header.
+    req, rep_ = (128, 129) if v6 else (8, 0)
+    icmp = IPPROTO_ICMPV6 if v6 else 1
+    body = struct.pack("!BBHHH", req, 0, 0, ident, seq) + nonce
+    if not v6:
+        body = body[:2] + struct.pack("!H", _csum(body)) + body[4:]
+    tsn = Sniffer(topo, target, family) if target else None
     try:
-        with Sniffer(topo, src) as sn:
+        with Sniffer(topo, src, family) as sn:
             with in_netns(topo.ns(src)):
-                s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+                s = socket.socket(af_of(family), socket.SOCK_RAW, icmp)
             try:
                 if src in HOSTS:
-                    s.bind((addr_of(src), 0))
+                    s.bind((addr_of(src, family), 0))
                 s.sendto(body, (dst, 0))
-                deadline = time.monotonic() + timeout
-                got = None
-                while time.monotonic() < deadline and not got:
-                    s.settimeout(max(0.01, deadline - time.monotonic()))
-                    try:
-                        data = s.recv(2048)
-                    except socket.timeout:
-                        break
-                    q = parse_ip(data)
-                    if q and q["proto"] == 1 and q.get("type") == 0 and \
-                            q.get("payload", b"").startswith(nonce):
-                        got = q
+                got = []
+
+                def answer(data, peer):
+                    if v6:
+                        if len(data) >= 8 and data[0] == rep_ and data[8:].startswith(nonce):
+                            got.append({"src": peer[0]})
+                    else:
+                        q = parse_ip(data)
+                        if q and q["proto"] == 1 and q.get("type") == rep_ and \
+                                q.get("payload", b"").startswith(nonce):
+                            got.append(q)
+                    return bool(got)
+                pkts = _wait(s, sn, time.monotonic() + timeout, answer,
+                             lambda pk: _echo_error(pk, icmp, req, dst, seq))
+                got = got[0] if got else None
             finally:
                 s.close()
             time.sleep(0.02)
-            pkts = sn.drain()
+            pkts += sn.drain()
         seen = None
         if tsn:
             for q in tsn.drain():
-                if q["proto"] == 1 and q.get("type") == 8 and \
+                if q["proto"] == icmp and q.get("type") == req and \
                         q.get("payload", b"").startswith(nonce):
                     seen = q["src"]
     finally:
@@ -439,15 +602,21 @@ def probe_ping(topo, p, timeout):
             obs["source"] = seen
             obs["detail"] += "; the target saw the request come from %s" % seen
         return obs
+    q = _echo_error(pkts, icmp, req, dst, seq)
+    if q:
+        return {"outcome": icmp_name(q["type"], q["code"], family),
+                "detail": icmp_evidence(q)}
+    return {"outcome": "drop", "detail": "no echo reply within %.1f s" % timeout}
+
+
+def _echo_error(pkts, icmp, req, dst, seq):
+    """The ICMP error quoting our echo request, if one came back."""
     for q in pkts:
         inner = q.get("inner")
-        if inner and inner["proto"] == 1 and inner["dst"] == dst:
-            raw = inner["raw"]
-            ihl = (raw[0] & 15) * 4
-            if len(raw) >= ihl + 8 and struct.unpack("!H", raw[ihl + 6:ihl + 8])[0] == seq:
-                return {"outcome": icmp_name(q["type"], q["code"]),
-                        "detail": "ICMP type %d code %d from %s" % (q["type"], q["code"], q["src"])}
-    return {"outcome": "drop", "detail": "no echo reply within %.1f s" % timeout}
+        if inner and inner["proto"] == icmp and inner["dst"] == dst and \
+                inner.get("type") == req and inner.get("seq") == seq:
+            return q
+    return None
 
 
 def probe_inject(topo, p, timeout):
@@ -455,9 +624,12 @@ def probe_inject(topo, p, timeout):
     internal one) and watch whether it arrives at host `watch`.
 
     outcome: "arrives" (with the addresses it arrived with) or "dropped".
+    IPv6: an AF_INET6 IPPROTO_RAW socket takes the whole IPv6 header too.
     """
-    src_role, dst, port = p["from"], addr_of(p["to"]), int(p["port"])
-    forged = addr_of(p.get("source", src_role))
+    family = family_of(p)
+    v6 = family == "ipv6"
+    src_role, dst, port = p["from"], addr_of(p["to"], family), int(p["port"])
+    forged = addr_of(p.get("source", src_role), family)
     proto = p.get("proto", "tcp")
     watch = p["watch"]
     sport = random.randrange(20000, 60000)
@@ -472,44 +644,118 @@ def probe_inject(topo, p, timeout):
         pnum = 17
     else:
         raise ProbeError("inject: proto must be tcp or udp, not %r" % proto)
-    pseudo = socket.inet_aton(forged) + socket.inet_aton(dst) + \
-        struct.pack("!BBH", 0, pnum, len(l4))
+    if v6:
+        a_src = socket.inet_pton(socket.AF_INET6, forged)
+        a_dst = socket.inet_pton(socket.AF_INET6, dst)
+        pseudo = a_src + a_dst + struct.pack("!I3xB", len(l4), pnum)
+    else:
+        pseudo = socket.inet_aton(forged) + socket.inet_aton(dst) + \
+            struct.pack("!BBH", 0, pnum, len(l4))
     c = _csum(pseudo + l4)
     off = 16 if pnum == 6 else 6
-    l4 = l4[:off] + struct.pack("!H", c) + l4[off + 2:]
-    iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4),
-                      random.getrandbits(16), 0, 64, pnum, 0,
-                      socket.inet_aton(forged), socket.inet_aton(dst))
-    iph = iph[:10] + struct.pack("!H", _csum(iph)) + iph[12:]
-    with Sniffer(topo, watch) as wsn:
+    l4 = l4[:off] + struct.pack("!H", c or 0xffff) + l4[off + 2:]
+    if v6:
+        iph = struct.pack("!IHBB16s16s", 6 << 28, len(l4), pnum, 64, a_src, a_dst)
+    else:
+        iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4),
+                          random.getrandbits(16), 0, 64, pnum, 0,
+                          socket.inet_aton(forged), socket.inet_aton(dst))
+        iph = iph[:10] + struct.pack("!H", _csum(iph)) + iph[12:]
+    with Sniffer(topo, watch, family) as wsn:
         with in_netns(topo.ns(src_role)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+            s = socket.socket(af_of(family), socket.SOCK_RAW, socket.IPPROTO_RAW)
         try:
             s.sendto(iph + l4, (dst, 0))
         except OSError as e:
+            s.close()
             raise ProbeError("inject: cannot send from %s: %s" % (src_role, e))
+
+        # Match on the nonce only: NAT may rewrite addresses and ports on the
+        # way (a hairpin SNAT turns the forged source into the gateway's
+        # address).  Waiting stops as soon as it arrived.
+        def ours(q):
+            if q["proto"] != pnum:
+                return False
+            if pnum == 6:
+                return q.get("seq") == nonce
+            return q.get("payload", b"").endswith(("%08x" % nonce).encode())
+        try:
+            pkts = _wait(s, wsn, time.monotonic() + timeout, lambda d, a: False,
+                         lambda pk: any(ours(q) for q in pk))
         finally:
             s.close()
-        time.sleep(timeout)
-        pkts = wsn.drain()
-
-    # Match on the nonce only: NAT may rewrite addresses and ports on the way
-    # (a hairpin SNAT turns the forged source into the gateway's address).
-    def ours(q):
-        if q["proto"] != pnum:
-            return False
-        if pnum == 6:
-            return q.get("seq") == nonce
-        return q.get("payload", b"").endswith(("%08x" % nonce).encode())
+        pkts += wsn.drain()
     hits = [q for q in pkts if ours(q)]
     if hits:
         q = hits[0]
         return {"outcome": "arrives", "arrived_src": q["src"], "arrived_dst": q["dst"],
                 "arrived_port": q["dport"],
-                "detail": "the %s packet forged from %s arrived at %s as %s:%d -> %s:%d" % (
-                    proto, forged, watch, q["src"], q["sport"], q["dst"], q["dport"])}
+                "detail": "the %s packet forged from %s arrived at %s as %s -> %s" % (
+                    proto, forged, watch, hostport(q["src"], q["sport"]),
+                    hostport(q["dst"], q["dport"]))}
     return {"outcome": "dropped",
             "detail": "nothing from %s reached %s within %.1f s" % (forged, watch, timeout)}
+
+
+def _ndisc_path(topo, role, dst):
+    """(interface, source address) `role` would use towards `dst`."""
+    r = topo.exec(role, ["ip", "-6", "-o", "route", "get", dst], check=False)
+    f = r.stdout.split()
+    if r.returncode != 0 or "dev" not in f:
+        raise ProbeError("ndisc: %s has no route to %s: %s" % (
+            role, dst, (r.stderr or r.stdout).strip()))
+    dev = f[f.index("dev") + 1]
+    src = f[f.index("src") + 1] if "src" in f else None
+    if src is None:
+        raise ProbeError("ndisc: %s has no source address towards %s" % (role, dst))
+    return dev, src
+
+
+def probe_ndisc(topo, p, timeout):
+    """Neighbour discovery: `from` asks who has `to` (an address on one of
+    its links) with a neighbour solicitation -- to the solicited-node
+    multicast group, hop limit 255, with its link-layer address, exactly as
+    the kernel would -- and waits for the neighbour advertisement.
+
+    Under a DROP input policy this answers only if the ruleset accepts ND
+    (ICMPv6 types 135/136); without ND there is no IPv6 on the link at all.
+    """
+    src, dst = p["from"], addr_of(p["to"], "ipv6")
+    dev, saddr = _ndisc_path(topo, src, dst)
+    with in_netns(topo.ns(src)):
+        ifindex = socket.if_nametoindex(dev)
+        ps = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, IPPROTO_ICMPV6)
+    try:
+        ps.bind((dev, 0))
+        mac = ps.getsockname()[4]
+    finally:
+        ps.close()
+    try:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+        s.bind((saddr, 0))
+        target = socket.inet_pton(socket.AF_INET6, dst)
+        group = socket.inet_ntop(socket.AF_INET6, bytes.fromhex("ff02" + "00" * 9 + "01ff") +
+                                 target[13:])
+        ns = struct.pack("!BBHI", 135, 0, 0, 0) + target + bytes([1, 1]) + mac[:6]
+        s.sendto(ns, (group, 0, 0, ifindex))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data, peer = s.recvfrom(2048)
+            except socket.timeout:
+                break
+            if len(data) >= 24 and data[0] == 136 and data[8:24] == target:
+                return {"outcome": "reply",
+                        "detail": "neighbour advertisement for %s from %s (solicited "
+                                  "from %s on %s)" % (dst, peer[0], saddr, dev)}
+    finally:
+        s.close()
+    return {"outcome": "drop",
+            "detail": "no neighbour advertisement for %s within %.1f s (solicited from "
+                      "%s on %s)" % (dst, timeout, saddr, dev)}
 
 
 # -- FTP (python3-pyftpdlib server, curl client) ---------------------------------
@@ -534,12 +780,13 @@ def ftp_server(topo, role, workdir):
     if not py:
         raise ProbeError("cannot run the FTP probe: python3-pyftpdlib is not "
                          "installed (apt-get install python3-pyftpdlib)")
-    d = os.path.join(workdir, "ftp-%s-%s" % (topo.base.rsplit("-", 1)[-1], role))
+    # per topology: several may run at once, each with its own file content
+    d = os.path.join(workdir, "ftp-%s-%s" % (topo.base, role))
     os.makedirs(d, exist_ok=True)
     content = "masqc lab %s\n" % _nonce()
     with open(os.path.join(d, "lab.txt"), "w") as f:
         f.write(content)
-    log = open(os.path.join(workdir, "ftp-%s.log" % role), "a")
+    log = open(os.path.join(workdir, "ftp-%s-%s.log" % (topo.base, role)), "a")
     topo.spawn(role, [py, "-m", "pyftpdlib", "-i", addr_of(role), "-p", "21",
                       "-d", d], stdout=log, stderr=log)
     deadline = time.monotonic() + 5

@@ -2,7 +2,8 @@
 # run-lab.sh -- `make check` entry point of the masqc lab (TAP on stdout).
 #
 # Runs every scenario in tests/lab/scenarios/ on every backend (nft,
-# iptables-legacy, iptables-nft), each in fresh network namespaces, and
+# iptables-legacy, iptables-nft; ip6tables-legacy/-nft for the IPv6 half of
+# a script), each in fresh dual-stack network namespaces, and
 # prints one TAP test point per probe x backend plus one "all backends
 # agree" point per scenario.  Skips (1..0 # SKIP) when not root, when network
 # namespaces cannot be created, or when a required tool is missing.
@@ -31,7 +32,8 @@ if [ -z "$PYTHON" ]; then
 fi
 [ -n "$PYTHON" ] || skip "python3 >= 3.11 (tomllib) not found"
 
-for tool in ip nft iptables-legacy-restore iptables-nft-restore curl; do
+for tool in ip nft iptables-legacy-restore iptables-nft-restore \
+	ip6tables-legacy-restore ip6tables-nft-restore curl; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed"
 done
 

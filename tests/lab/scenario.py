@@ -5,15 +5,22 @@ values, the gateway's interface names and a list of probes with the outcome
 each must have.  Each scenario runs once per backend, every time in a fresh
 topology:
 
-    nft              masqc compile -t nft       -> nft -f                (gw ns)
+    nft              masqc compile -t nft       -> nft -f (both families)  (gw ns)
     iptables-legacy  masqc compile -t iptables  -> iptables-legacy-restore
-    iptables-nft     masqc compile -t iptables  -> iptables-nft-restore
+                     masqc compile -t ip6tables -> ip6tables-legacy-restore
+    iptables-nft     the same                   -> iptables-nft-restore,
+                                                   ip6tables-nft-restore
     none             nothing loaded (lab self-test of the topology)
+
+The iptables backends load each family's output only if it has tables
+(ipt_loads): an IPv4-only script loads nothing into ip6tables, an
+ip6tables-only script nothing into iptables.
 
 Every probe x backend is judged against the scenario's expectation, and the
 observations of all backends are compared with each other.
 """
 
+import itertools
 import os
 import shlex
 import tempfile
@@ -35,21 +42,28 @@ ALL_BACKENDS = ("nft", "iptables-legacy", "iptables-nft")
 # of scripts without explicit CT --helper rules fail there by design.
 KNOWN_BACKENDS = ALL_BACKENDS + ("none", "original")
 
+ICMP4_OUTCOMES = tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())
+ICMP6_OUTCOMES = tuple("icmp6-" + n for n in probes.ICMP6_UNREACH_CODES.values()) + \
+    ("icmp6-packet-too-big",)
 KINDS = {
     # kind: (required keys, optional keys, valid outcomes)
     "tcp": (("from", "to", "port", "expect"),
-            ("name", "source", "served_by", "served_port", "mss_max",
+            ("name", "family", "source", "served_by", "served_port", "mss_max",
              "timeout", "todo", "demo"),
-            ("open", "rst", "drop") + tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())),
+            ("open", "rst", "drop") + ICMP4_OUTCOMES + ICMP6_OUTCOMES),
     "udp": (("from", "to", "port", "expect"),
-            ("name", "source", "served_by", "served_port", "timeout", "todo", "demo"),
-            ("reply", "drop") + tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())),
+            ("name", "family", "source", "served_by", "served_port", "size",
+             "timeout", "todo", "demo"),
+            ("reply", "drop") + ICMP4_OUTCOMES + ICMP6_OUTCOMES),
     "ping": (("from", "to", "expect"),
-             ("name", "source", "timeout", "todo", "demo"),
-             ("reply", "drop") + tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())),
+             ("name", "family", "source", "timeout", "todo", "demo"),
+             ("reply", "drop") + ICMP4_OUTCOMES + ICMP6_OUTCOMES),
     "inject": (("from", "to", "port", "watch", "expect"),
-               ("name", "source", "proto", "timeout", "todo"),
+               ("name", "family", "source", "proto", "timeout", "todo"),
                ("arrives", "dropped")),
+    "ndisc": (("from", "to", "expect"),
+              ("name", "family", "timeout", "todo"),
+              ("reply", "drop")),
     "ftp": (("from", "to", "mode", "expect"),
             ("name", "server", "extended", "timeout", "todo", "demo"),
             ("ok", "fail")),
@@ -58,7 +72,9 @@ KINDS = {
                 ("ok", "fail")),
 }
 DEFAULT_TIMEOUT = {"tcp": 2.0, "udp": 2.0, "ping": 2.0, "inject": 1.0,
-                   "ftp": 5.0, "irc-dcc": 3.0}
+                   "ndisc": 1.0, "ftp": 5.0, "irc-dcc": 3.0}
+# kinds that only exist in one family
+ONLY_FAMILY = {"ndisc": "ipv6", "ftp": "ipv4", "irc-dcc": "ipv4"}
 # what must be equal between backends
 COMPARED = ("outcome", "source", "served_by", "served_port", "dcc_address")
 
@@ -78,7 +94,7 @@ def load_scenario(path):
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ScenarioError("%s: %s" % (path, e))
     known = {"description", "ruleset", "defines", "args", "backends", "gateway",
-             "probe", "closed"}
+             "probe", "closed", "family"}
     for k in sc:
         if k not in known:
             _fail(path, "unknown key %r (known: %s)" % (k, ", ".join(sorted(known))))
@@ -93,6 +109,9 @@ def load_scenario(path):
             _fail(path, "unknown backend %r (known: %s)" % (b, ", ".join(KNOWN_BACKENDS)))
     if "ruleset" not in sc and sc["backends"] != ["none"]:
         _fail(path, "no ruleset given (only a backends = [\"none\"] scenario may omit it)")
+    sc.setdefault("family", "ipv4")
+    if sc["family"] not in lab.FAMILIES:
+        _fail(path, "family must be one of %s, not %r" % (", ".join(lab.FAMILIES), sc["family"]))
     sc.setdefault("closed", [])
     for c in sc["closed"]:
         proto, _, port = str(c).partition("/")
@@ -118,13 +137,28 @@ def load_scenario(path):
             if k not in req and k not in opt and k != "kind":
                 _fail(path, "%s: unknown key %r for kind %s (allowed: %s)" % (
                     where, k, kind, ", ".join(req + opt)))
-        if p["expect"] not in outcomes:
-            _fail(path, "%s: expect must be one of %s, not %r" % (
-                where, ", ".join(outcomes), p["expect"]))
+        if kind in ONLY_FAMILY:
+            if p.get("family", ONLY_FAMILY[kind]) != ONLY_FAMILY[kind]:
+                _fail(path, "%s: kind %s is %s only" % (where, kind, ONLY_FAMILY[kind]))
+            p["family"] = ONLY_FAMILY[kind]
+        fam = p.setdefault("family", sc["family"])
+        if fam not in lab.FAMILIES:
+            _fail(path, "%s: family must be one of %s, not %r" % (
+                where, ", ".join(lab.FAMILIES), fam))
+        icmp_bad = ICMP4_OUTCOMES if fam == "ipv6" else ICMP6_OUTCOMES
+        if p["expect"] not in outcomes or p["expect"] in icmp_bad:
+            _fail(path, "%s: expect must be one of %s, not %r%s" % (
+                where, ", ".join(o for o in outcomes if o not in icmp_bad), p["expect"],
+                "" if p["expect"] not in icmp_bad else
+                " (this probe is IPv6: ICMPv6 refusals are icmp6-...)" if fam == "ipv6" else
+                " (an ICMPv6 refusal needs family = \"ipv6\")"))
+        if "size" in p and (not isinstance(p["size"], int) or not 20 <= p["size"] <= 65000):
+            _fail(path, "%s: size must be a number of bytes (20..65000), not %r" % (
+                where, p["size"]))
         for k in ("from", "to", "source", "watch", "server", "peer", "dcc_address"):
             if k in p:
                 try:
-                    addr_of(p[k])
+                    addr_of(p[k], fam)
                 except LabError as e:
                     _fail(path, "%s: %s: %s" % (where, k, e))
         for k in ("from", "watch", "server", "peer", "served_by"):
@@ -137,14 +171,17 @@ def load_scenario(path):
 
 def describe(p):
     k = p["kind"]
+    v6 = " (IPv6)" if p.get("family") == "ipv6" else ""
     if k in ("tcp", "udp"):
-        return "%s -> %s %s/%s" % (p["from"], p["to"], k, p["port"])
+        return "%s -> %s %s/%s%s" % (p["from"], p["to"], k, p["port"], v6)
     if k == "ping":
-        return "%s -> %s icmp echo" % (p["from"], p["to"])
+        return "%s -> %s icmp%s echo" % (p["from"], p["to"], "v6" if v6 else "")
+    if k == "ndisc":
+        return "%s -> %s neighbour solicitation" % (p["from"], p["to"])
     if k == "inject":
-        return "%s -> %s %s/%s forged from %s, watched at %s" % (
+        return "%s -> %s %s/%s forged from %s, watched at %s%s" % (
             p["from"], p["to"], p.get("proto", "tcp"), p["port"],
-            p.get("source", p["from"]), p["watch"])
+            p.get("source", p["from"]), p["watch"], v6)
     if k == "ftp":
         return "%s -> %s ftp %s" % (p["from"], p["to"], p["mode"])
     return "%s -> %s irc dcc to %s" % (p["from"], p.get("server", "out2"), p.get("peer", "out1"))
@@ -156,7 +193,8 @@ def expectation_text(p):
         if k in p and not (p["kind"] == "inject" and k == "source"):
             v = p[k]
             parts.append("%s %s" % (k.replace("_", " "),
-                                    v if k == "served_port" else "%s (%s)" % (v, addr_of(v))
+                                    v if k == "served_port" else "%s (%s)" % (
+                                        v, addr_of(v, p.get("family", "ipv4")))
                                     if k != "served_by" else v))
     if "mss_max" in p:
         parts.append("SYN MSS <= %d at the server" % p["mss_max"])
@@ -178,8 +216,8 @@ def judge(p, o):
         bad.append("outcome %s, expected %s" % (o.get("outcome"), p["expect"]))
         return bad
     if "source" in p and p["kind"] != "inject":
-        want = addr_of(p["source"])
-        if o.get("source") != want:
+        want = addr_of(p["source"], p.get("family", "ipv4"))
+        if lab.canon(o.get("source")) != want:
             bad.append("source seen %s, expected %s (%s)" % (o.get("source"), want, p["source"]))
     if "served_by" in p and o.get("served_by") != p["served_by"]:
         bad.append("answered by %s, expected %s" % (o.get("served_by"), p["served_by"]))
@@ -233,9 +271,18 @@ def ruleset_path(sc, opts):
 
 
 class Compiled:
-    def __init__(self, path=None, error=None, argv=None, sysctl=None):
+    """What one backend loads: `path` (nft: both families; iptables: the
+    IPv4 restore text) and `path6` (iptables only: the ip6tables restore
+    text).  Either iptables file is None when the script has no rules for
+    that family."""
+
+    def __init__(self, path=None, error=None, argv=None, sysctl=None, path6=None):
         self.path, self.error, self.argv = path, error, argv
         self.sysctl = sysctl        # masqc --sysctl-out fragment, if any
+        self.path6 = path6
+
+    def files(self):
+        return [f for f in (self.path, self.path6) if f]
 
 
 def apply_sysctls(topo, path):
@@ -268,9 +315,13 @@ def apply_sysctls(topo, path):
     return applied
 
 
+TARGET_EXT = {"nft": "nft", "iptables": "ipt", "ip6tables": "ip6t"}
+
+
 def compile_rules(sc, target, opts, workdir):
-    """Compile the scenario's ruleset for target 'nft' or 'iptables'."""
-    ext = "nft" if target == "nft" else "ipt"
+    """Compile the scenario's ruleset for target 'nft', 'iptables' or
+    'ip6tables'."""
+    ext = TARGET_EXT[target]
     if opts.rules_dir:
         path = os.path.join(opts.rules_dir, "%s.%s" % (sc["name"], ext))
         if not os.path.exists(path):
@@ -301,19 +352,96 @@ def compile_rules(sc, target, opts, workdir):
                     sysctl=sysctl if os.path.exists(sysctl) else None)
 
 
+def ipt_tables(path):
+    """The tables an iptables-restore text loads, as (name, helpers_only):
+    helpers_only when the table holds nothing but masqc's conntrack-helper
+    block (`-j CT --helper` rules after the "# conntrack helpers" comment,
+    builtin chains with ACCEPT policies).  masqc writes that block for every
+    family, since modprobe'd helpers were family-independent."""
+    tables = []
+    helpers = False
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("*"):
+                tables.append([line[1:], True])
+                helpers = False
+            elif line.startswith("# conntrack helpers"):
+                helpers = True
+            elif not line or line.startswith("#") or line == "COMMIT" or not tables:
+                continue
+            elif line.startswith("-A ") and helpers and " -j CT --helper " in line:
+                continue
+            elif line.startswith(":") and line.split()[1:2] == ["ACCEPT"]:
+                continue
+            else:
+                tables[-1][1] = False
+                helpers = False
+    return [tuple(t) for t in tables]
+
+
+def ipt_loads(path, family):
+    """Load this family's restore text?  IPv4: whenever it has a table (as
+    always).  IPv6: only if it has more than the helper block -- an
+    IPv4-only script needs nothing in ip6tables.  This mirrors the nft
+    backend, which writes helpers into `table ip6` only when the script has
+    IPv6 rules."""
+    tables = ipt_tables(path)
+    if family == "ipv4":
+        return bool(tables)
+    return any(not helpers_only for _, helpers_only in tables)
+
+
+def compile_backend(sc, backend, opts, workdir, cache):
+    """Compiled files for one backend (cache: target -> Compiled, shared by
+    the backends of a scenario).  iptables backends get both families'
+    restore texts, each kept only if it loads something; with --rules-dir,
+    NAME.ipt and NAME.ip6t (at least one of them)."""
+    def get(target):
+        if target not in cache:
+            cache[target] = compile_rules(sc, target, opts, workdir)
+        return cache[target]
+    if backend == "nft":
+        return get("nft")
+    c4, c6 = get("iptables"), get("ip6tables")
+    if opts.rules_dir:
+        if c4.error and c6.error:
+            return Compiled(error="%s (and no %s.ip6t)" % (c4.error, sc["name"]))
+        return Compiled(path=c4.path, path6=c6.path, argv=c4.argv or c6.argv)
+    for c in (c4, c6):
+        if c.error:
+            return c
+    return Compiled(path=c4.path if ipt_loads(c4.path, "ipv4") else None,
+                    path6=c6.path if ipt_loads(c6.path, "ipv6") else None,
+                    argv=c4.argv, sysctl=c4.sysctl or c6.sysctl)
+
+
+# --wait: the legacy xtables lock is a file, shared by every namespace on
+# the host, so topologies loading rules at the same time must wait for it,
+# not fail (iptables-nft accepts and ignores it).  Never a bare `-w FILE`:
+# -w takes an optional argument, and the restore tools would read FILE as
+# the seconds and the rules from stdin.
 LOADERS = {
     "nft": (["nft", "-f"], ["nft", "list", "ruleset"]),
-    "iptables-legacy": (["iptables-legacy-restore"], ["iptables-legacy-save"]),
-    "iptables-nft": (["iptables-nft-restore"], ["iptables-nft-save"]),
+    "iptables-legacy": (["iptables-legacy-restore", "--wait=30"], ["iptables-legacy-save"]),
+    "iptables-nft": (["iptables-nft-restore", "--wait=30"], ["iptables-nft-save"]),
+}
+LOADERS6 = {
+    "iptables-legacy": (["ip6tables-legacy-restore", "--wait=30"], ["ip6tables-legacy-save"]),
+    "iptables-nft": (["ip6tables-nft-restore", "--wait=30"], ["ip6tables-nft-save"]),
 }
 
 
 def run_original(topo, sc, opts, workdir, tag):
     shim = os.path.join(workdir, "shim")
     os.makedirs(shim, exist_ok=True)
-    tools = {"iptables": "exec iptables-legacy \"$@\"",
-             "ip6tables": "exec ip6tables-legacy \"$@\"",
+    # --wait: the host-wide xtables lock (see LOADERS)
+    tools = {"iptables": "exec iptables-legacy --wait=30 \"$@\"",
+             "ip6tables": "exec ip6tables-legacy --wait=30 \"$@\"",
              "iptables-save": "exec iptables-legacy-save \"$@\"",
+             "ip6tables-save": "exec ip6tables-legacy-save \"$@\"",
+             "iptables-restore": "exec iptables-legacy-restore --wait=30 \"$@\"",
+             "ip6tables-restore": "exec ip6tables-legacy-restore --wait=30 \"$@\"",
              "modprobe": "exit 0", "insmod": "exit 0", "depmod": "exit 0",
              "lsmod": "exit 0"}
     for name, body in tools.items():
@@ -324,7 +452,7 @@ def run_original(topo, sc, opts, workdir, tag):
     margs = read_args_file(os.path.splitext(script)[0] + ".args") + list(sc["args"])
     pos = [margs[i + 1] for i, a in enumerate(margs[:-1]) if a == "--arg"]
     if script.endswith(".rules"):       # an iptables-save dump
-        r = topo.exec("gw", ["iptables-legacy-restore", script], check=False)
+        r = topo.exec("gw", ["iptables-legacy-restore", "--wait=30", script], check=False)
     else:
         r = topo.exec("gw", ["env", "PATH=%s:%s" % (shim, os.environ.get("PATH", "")),
                          "sh", "-c", 'cd "$1" && shift && exec sh "$@"', "sh",
@@ -336,24 +464,53 @@ def run_original(topo, sc, opts, workdir, tag):
             script, r.returncode, (r.stderr or r.stdout).strip()[-800:]))
     dump = os.path.join(workdir, "%s.loaded.txt" % tag)
     with open(dump, "w") as f:
-        f.write(topo.exec("gw", ["iptables-legacy-save"], check=False).stdout)
+        for save in ("iptables-legacy-save", "ip6tables-legacy-save"):
+            f.write("# %s\n%s" % (save, topo.exec("gw", [save], check=False).stdout))
     return dump
 
 
-def load_rules(topo, backend, path, workdir, tag):
-    load, show = LOADERS[backend]
-    r = topo.exec("gw", load + [path], check=False)
-    if r.returncode != 0:
-        raise LabError("loading %s with `%s` in the gateway namespace failed:\n%s" % (
-            path, " ".join(load), (r.stderr or r.stdout).strip()))
-    listing = topo.exec("gw", show, check=False).stdout
+def load_rules(topo, backend, path, workdir, tag, path6=None):
+    """Load `path` (and for iptables backends `path6`, the ip6tables text)
+    in the gateway namespace; returns the listing the kernel gives back."""
+    steps = []
+    if path:
+        steps.append((LOADERS[backend], path))
+    if path6:
+        if backend not in LOADERS6:
+            raise LabError("backend %s has no IPv6 loader for %s" % (backend, path6))
+        steps.append((LOADERS6[backend], path6))
+    listing = ""
+    for (load, show), f in steps:
+        r = topo.exec("gw", load + [f], check=False)
+        if r.returncode != 0:
+            raise LabError("loading %s with `%s` in the gateway namespace failed:\n%s" % (
+                f, " ".join(load), (r.stderr or r.stdout).strip()))
+        out = topo.exec("gw", show, check=False).stdout
+        listing += ("# %s\n%s" % (" ".join(show), out)) if len(steps) > 1 else out
     dump = os.path.join(workdir, "%s.loaded.txt" % tag)
     with open(dump, "w") as f:
-        f.write(listing)
+        f.write(listing or "# nothing loaded: no rules for either family\n")
     return dump
+
+
+def load_compiled(topo, backend, comp, workdir, tag):
+    """Sysctls, then rules, of a Compiled; returns the artefact paths."""
+    arte = []
+    if comp.sysctl:
+        apply_sysctls(topo, comp.sysctl)
+        arte.append(comp.sysctl)
+    arte.append(load_rules(topo, backend, comp.path, workdir, tag, comp.path6))
+    return arte
 
 
 # -- running --------------------------------------------------------------------
+
+def service_families(sc):
+    """Address families the servers listen in: those the probes use."""
+    fams = {p.get("family", "ipv4") for p in sc["probe"]
+            if p["kind"] in ("tcp", "udp", "inject")}
+    return [f for f in lab.FAMILIES if f in fams]
+
 
 def service_ports(sc):
     """Every host and the gateway listen on every port a probe uses, so a
@@ -384,6 +541,8 @@ def run_probe(topo, p, workdir, scale):
         return probes.probe_ping(topo, p, t)
     if k == "inject":
         return probes.probe_inject(topo, p, t)
+    if k == "ndisc":
+        return probes.probe_ndisc(topo, p, t)
     if k == "ftp":
         return probes.probe_ftp(topo, p, t, workdir)
     return probes.probe_irc_dcc(topo, p, t)
@@ -402,6 +561,9 @@ class Result:
         return not self.error and not self.problems
 
 
+_TOPO_SEQ = itertools.count(1)
+
+
 def run_backend(sc, backend, compiled, opts, workdir, tag):
     """Run all probes of one scenario on one backend; returns [Result]."""
     gw = sc["gateway"]
@@ -411,26 +573,27 @@ def run_backend(sc, backend, compiled, opts, workdir, tag):
         return [Result(sc, backend, p, error="cannot run: " + compiled.error)
                 for p in sc["probe"]]
     if compiled is not None:
-        arte.append(compiled.path)
+        arte += compiled.files()
     try:
+        # the namespace tag must be unique among topologies alive at once
+        # (backends and scenarios may run in parallel): a sequence number
         with Topology(ext_if=gw.get("ext_if", "eth0"), int_if=gw.get("int_if", "eth1"),
                       lanb_if=gw.get("lanb_if", "eth2"), ext_mtu=gw.get("ext_mtu"),
-                      gw_sysctl=gw.get("sysctl"), tag=tag[:20]) as topo:
+                      gw_sysctl=gw.get("sysctl"),
+                      tag="%d-%s" % (next(_TOPO_SEQ), tag[:20])) as topo:
             if backend == "original":
                 arte.append(run_original(topo, sc, opts, workdir, tag))
             elif backend != "none":
-                if compiled.sysctl:
-                    apply_sysctls(topo, compiled.sysctl)
-                    arte.append(compiled.sysctl)
-                arte.append(load_rules(topo, backend, compiled.path, workdir, tag))
+                arte += load_compiled(topo, backend, compiled, workdir, tag)
             svc = probes.Services(topo)
             try:
                 tcp, udp = service_ports(sc)
-                for role in list(lab.HOSTS) + ["gw"]:
-                    for port in sorted(tcp):
-                        svc.add_tcp(role, port)
-                    for port in sorted(udp):
-                        svc.add_udp(role, port)
+                for fam in service_families(sc):
+                    for role in list(lab.HOSTS) + ["gw"]:
+                        for port in sorted(tcp):
+                            svc.add_tcp(role, port, fam)
+                        for port in sorted(udp):
+                            svc.add_udp(role, port, fam)
                 for p in sc["probe"]:
                     try:
                         o = run_probe(topo, p, workdir, opts.timeout_scale)
@@ -459,25 +622,17 @@ def backends_for(sc, opts):
     return [b for b in opts.backends if b != "none"]
 
 
-def run_scenario(sc, opts, emit):
-    """Run one scenario on its backends; emit(Result) per probe x backend;
-    returns (all results, agreement problems)."""
-    workdir = opts.workdir
-    compiled = {}
-    all_results = {}
-    for backend in backends_for(sc, opts):
-        if backend in ("none", "original"):
-            comp = None
-        else:
-            target = "nft" if backend == "nft" else "iptables"
-            if target not in compiled:
-                compiled[target] = compile_rules(sc, target, opts, workdir)
-            comp = compiled[target]
-        tag = "%s-%s" % (sc["name"], backend)
-        res = run_backend(sc, backend, comp, opts, workdir, tag)
-        all_results[backend] = res
-        for r in res:
-            emit(r)
+def compile_scenario(sc, opts):
+    """[(backend, Compiled or None)] for the scenario's backends, compiled
+    once per target."""
+    cache = {}
+    return [(b, None if b in ("none", "original") else
+             compile_backend(sc, b, opts, opts.workdir, cache))
+            for b in backends_for(sc, opts)]
+
+
+def agreement(sc, all_results):
+    """Disagreements between the backends' observations, one line per probe."""
     disagreements = []
     if len(all_results) > 1:
         names = list(all_results)
@@ -492,7 +647,22 @@ def run_scenario(sc, opts, emit):
                 disagreements.append("%s%s: %s" % ("(TODO) " if p.get("todo") else "",
                                                    p["name"], "; ".join(
                     "%s saw %s" % ("+".join(bs), s) for s, bs in sigs.items())))
-    return all_results, disagreements
+    return disagreements
+
+
+def run_scenario(sc, opts, emit):
+    """Run one scenario on its backends, one after the other; emit(Result)
+    per probe x backend; returns (all results, agreement problems).
+    (masqlab.py runs backends and scenarios in parallel with the same
+    pieces: compile_scenario, run_backend, agreement.)"""
+    all_results = {}
+    for backend, comp in compile_scenario(sc, opts):
+        res = run_backend(sc, backend, comp, opts, opts.workdir,
+                          "%s-%s" % (sc["name"], backend))
+        all_results[backend] = res
+        for r in res:
+            emit(r)
+    return all_results, agreement(sc, all_results)
 
 
 class Options:
