@@ -27,11 +27,12 @@ struct xctx {
 	VEC(struct xrule) rules;
 };
 
-static void on_rule(void *ctx, const struct loc *loc, const char *text)
+static void on_rule(void *ctx, const struct loc *loc, const char *chain, const char *text)
 {
 	struct xctx *x = ctx;
 	struct xrule r = { loc ? loc->file : NULL, loc ? loc->line : 0,
-			   (unsigned)x->rules.n, xstrdup(text) };
+			   (unsigned)x->rules.n,
+			   chain ? xasprintf("%s: %s", chain, text) : xstrdup(text) };
 
 	vec_push(&x->rules, r);
 }
@@ -131,18 +132,20 @@ int explain_emit(const struct ir_ruleset *rs, const struct source_set *ss,
 	for (const struct ir_table *t = rs->tables; t; t = t->next)
 		for (const struct ir_chain *c = t->chains; c; c = c->next)
 			if (c->builtin && c->policy_loc.file) {
-				char *txt = xasprintf("policy %s of %s %s_%s",
+				char *cn = xasprintf("%s_%s", t->name, c->name);
+				char *txt = xasprintf("policy %s (%s)",
 						      c->policy == IR_POLICY_DROP ? "drop" : "accept",
-						      ir_family_name(t->family), t->name, c->name);
+						      ir_family_name(t->family));
 
-				on_rule(&x, &c->policy_loc, txt);
+				on_rule(&x, &c->policy_loc, cn, txt);
+				free(cn);
 				free(txt);
 			}
 	for (const struct ir_sysctl *sc = rs->sysctls; sc; sc = sc->next) {
 		char *txt = xasprintf("sysctl %s = %s (sysctl.d fragment, --sysctl-out)",
 				      sc->key, sc->value);
 
-		on_rule(&x, &sc->loc, txt);
+		on_rule(&x, &sc->loc, NULL, txt);
 		free(txt);
 	}
 	diag_sort(dq);

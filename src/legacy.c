@@ -856,6 +856,7 @@ struct lower {
 	enum lg_generation gen;
 	struct ir_table *t;
 	struct ir_chain *nat_pre, *nat_post;
+	bool frag_noted;	/* the ipfwadm fragment rules were explained once */
 	bool masq;		/* some MASQ verdict or policy exists */
 	bool fwd;		/* some port forward exists */
 	struct loc masq_loc, fwd_loc;	/* the first of each: the cause of the rules they add */
@@ -1449,6 +1450,14 @@ static void ipfwadm_frag_rules(struct lower *L, struct ir_chain *ch)
 
 	if (!L->st->seen[LG_IPFWADM])
 		return;
+	if (!L->frag_noted) {
+		/* these rules have no line of their own: say why they exist */
+		diag_note(L->pc->dq, &L->st->seen_loc[LG_IPFWADM],
+			  "ipfwadm (Linux 2.0) let non-first TCP/UDP/ICMP fragments pass the input, "
+			  "forward and output firewalls unexamined: masqc adds rules that accept them "
+			  "first in each of those chains");
+		L->frag_noted = true;
+	}
 	for (unsigned i = 0; i < ARRAY_SIZE(protos); i++) {
 		struct ir_rule *r = ir_rule_new(&L->st->seen_loc[LG_IPFWADM]);
 

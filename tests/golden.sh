@@ -84,6 +84,38 @@ check_output() {
 	tap_compare "$rel$name.$kind" "$golden" "$got"
 }
 
+# masqc explain: each source line beside what it became (NAME.explain).
+# Exit 0, or 1 for a scenario that must be refused (NAME.nft.err).
+check_explain() {
+	local dir=$1 input=$2 name golden got rc want=0 rel
+	name=$(input_name "$input")
+	rel=${dir#"$RULESETS"}; rel=${rel#/}; rel=${rel:+$rel/}
+	golden=$dir/$name.explain got=$TMP/$name.explain
+	[ -f "$dir/$name.nft.err" ] && want=1
+	ruleset_args "$dir/$name.args"
+	run_masqc "$dir" "$input" "$got" "$TMP/$name.explain.stderr" explain "${ARGS[@]}"
+	rc=$?
+	if [ $regen = yes ]; then
+		if [ -f "$golden" ] && cmp -s "$golden" "$got" && [ $rc = $want ]; then
+			rm -f "$golden.got"
+		else
+			cp "$got" "$golden.got"
+			echo "wrote rulesets/$rel$name.explain.got (exit $rc, expected $want)$([ -f "$golden" ] || echo ' (new)')"
+		fi
+		return
+	fi
+	if [ ! -f "$golden" ]; then
+		tap_not_ok "$rel$name.explain: no golden (run make regen and review)"
+		return
+	fi
+	if [ $rc != $want ]; then
+		tap_not_ok "$rel$name.explain: masqc explain exited $rc, expected $want"
+		tap_diag <"$TMP/$name.explain.stderr"
+		return
+	fi
+	tap_compare "$rel$name.explain" "$golden" "$got"
+}
+
 check_error() {
 	local input=$1 dir=$RULESETS/errors name golden got want=1 rc
 	name=$(input_name "$input")
@@ -123,6 +155,7 @@ for dir in $RULESET_DIRS; do
 		fi
 		check_output "$dir" "$input" nft
 		check_output "$dir" "$input" ipt
+		check_explain "$dir" "$input"
 	done
 done
 

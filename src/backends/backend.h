@@ -12,8 +12,9 @@ struct emit_opts {
 	const char *const *inputs;	/* script paths, for the header comment */
 	unsigned ninputs;
 	/* Optional: called by nft_emit for every rule it prints, with the
-	 * rule's source location and its one-line text (masqc explain). */
-	void (*on_rule)(void *ctx, const struct loc *loc, const char *text);
+	 * rule's source location, the nft chain it is in and its one-line
+	 * text (masqc explain). */
+	void (*on_rule)(void *ctx, const struct loc *loc, const char *chain, const char *text);
 	void *on_rule_ctx;
 };
 

@@ -1168,8 +1168,13 @@ static void rule_variant(struct nft_ctx *c, const struct ir_chain *ch, const str
 		sb_add(sb, "# (empty rule)");
 	else
 		rule_comment(c, r);
-	if (c->o && c->o->on_rule)
-		c->o->on_rule(c->o->on_rule_ctx, &r->loc, sb->buf + start);
+	if (c->o && c->o->on_rule) {
+		struct strbuf cn = { 0 };
+
+		nft_chain_name(&cn, ch->table, ch->name);
+		c->o->on_rule(c->o->on_rule_ctx, &r->loc, sb_str(&cn), sb->buf + start);
+		sb_free(&cn);
+	}
 	sb_addc(sb, '\n');
 }
 
@@ -1417,7 +1422,7 @@ static void helpers_module_chain(struct nft_ctx *c, const char *chain, enum ir_h
 		nft_ports(c->sb, h->ports, h->nports);
 		sb_addf(c->sb, " ct helper set \"%s\"", name);
 		if (c->o && c->o->on_rule)
-			c->o->on_rule(c->o->on_rule_ctx, &h->loc, c->sb->buf + start);
+			c->o->on_rule(c->o->on_rule_ctx, &h->loc, chain, c->sb->buf + start);
 		sb_addc(c->sb, '\n');
 		nft_helper_obj_add(c, name, h->name, h->l4proto);
 	}
