@@ -619,6 +619,21 @@ def _echo_error(pkts, icmp, req, dst, seq):
     return None
 
 
+TCP_FLAG_LETTERS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08,
+                    "A": 0x10, "U": 0x20, "E": 0x40, "C": 0x80}
+
+
+def tcp_flag_bits(letters):
+    """'SF' -> 0x03: the TCP flags an inject probe sets (default a plain SYN)."""
+    bits = 0
+    for ch in letters.upper():
+        if ch not in TCP_FLAG_LETTERS:
+            raise ProbeError("inject: unknown TCP flag %r in tcp_flags (use %s)"
+                             % (ch, "".join(TCP_FLAG_LETTERS)))
+        bits |= TCP_FLAG_LETTERS[ch]
+    return bits
+
+
 def probe_inject(topo, p, timeout):
     """Send one crafted packet (raw socket, any source address, e.g. a spoofed
     internal one) and watch whether it arrives at host `watch`.
@@ -635,8 +650,8 @@ def probe_inject(topo, p, timeout):
     sport = random.randrange(20000, 60000)
     nonce = random.getrandbits(32)
     if proto == "tcp":
-        l4 = struct.pack("!HHIIBBHHH", sport, port, nonce, 0, 5 << 4, 0x02,
-                         64240, 0, 0)
+        l4 = struct.pack("!HHIIBBHHH", sport, port, nonce, 0, 5 << 4,
+                         tcp_flag_bits(p.get("tcp_flags", "S")), 64240, 0, 0)
         pnum = 6
     elif proto == "udp":
         payload = ("MQLAB-INJECT %08x" % nonce).encode()

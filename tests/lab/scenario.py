@@ -59,7 +59,7 @@ KINDS = {
              ("name", "family", "source", "timeout", "todo", "demo"),
              ("reply", "drop") + ICMP4_OUTCOMES + ICMP6_OUTCOMES),
     "inject": (("from", "to", "port", "watch", "expect"),
-               ("name", "family", "source", "proto", "timeout", "todo"),
+               ("name", "family", "source", "proto", "tcp_flags", "timeout", "todo"),
                ("arrives", "dropped")),
     "ndisc": (("from", "to", "expect"),
               ("name", "family", "timeout", "todo"),
@@ -179,8 +179,9 @@ def describe(p):
     if k == "ndisc":
         return "%s -> %s neighbour solicitation" % (p["from"], p["to"])
     if k == "inject":
-        return "%s -> %s %s/%s forged from %s, watched at %s%s" % (
+        return "%s -> %s %s/%s%s forged from %s, watched at %s%s" % (
             p["from"], p["to"], p.get("proto", "tcp"), p["port"],
+            " [%s]" % p["tcp_flags"] if "tcp_flags" in p else "",
             p.get("source", p["from"]), p["watch"], v6)
     if k == "ftp":
         return "%s -> %s ftp %s" % (p["from"], p["to"], p["mode"])
