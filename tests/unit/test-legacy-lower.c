@@ -568,7 +568,14 @@ static void case_fwadm_misc(void)
 	apply(&R, c);
 	run_lower(&R, "novia", LG_GEN_AUTO);
 	ok(has_diag(&R, DIAG_ERROR, "-V 10.0.0.1"), "-V without a binding is an error");
-	ok(R.dq.n && R.dq.v[0].hint && strstr(R.dq.v[0].hint, "MASQC_VIA_10_0_0_1"), "-V hint names the -D");
+	{
+		const struct diag *e = NULL;
+
+		for (size_t i = 0; i < R.dq.n && !e; i++)
+			if (R.dq.v[i].level == DIAG_ERROR)
+				e = &R.dq.v[i];
+		ok(e && e->hint && strstr(e->hint, "MASQC_VIA_10_0_0_1"), "-V hint names the -D");
+	}
 	run_free(&R);
 
 	run_init(&R);
