@@ -10,12 +10,23 @@
 #   - peak RSS of each (/usr/bin/time);
 #   - running the script itself with iptables-nft in a private network
 #     namespace (N = 1,000, and 10,000 when 1,000 suggests it takes under
-#     2 minutes) against compiling it: the end-to-end ratio.
+#     2 minutes) against compiling it: the end-to-end ratio;
+#   - as root, for N in BENCH_KERNEL_SIZES (default: the largest size),
+#     each load in a fresh network namespace (`unshare -n`, never the
+#     host's ruleset): `masqc apply` of the script (one netlink batch,
+#     generation recorded in a scratch state directory) against `nft -f`
+#     of masqc's nft text for the same script and `iptables-nft-restore`
+#     of the equivalent dump; and, with the ruleset loaded in a named
+#     namespace, `masqc diff` of the script against the running ruleset
+#     against `nft list ruleset`.  Medians over BENCH_KERNEL_REPS (default
+#     3; `nft -f` at 100k takes a minute or more, so BENCH_NFT_REPS,
+#     default 1 at 100k), peak RSS, ratios and the bars.
 # It prints every command it runs, then a results table.  Not a test: it
 # asserts nothing and `make check` does not run it.
 #
 #   MASQC=src/masqc bench/run.sh            (or: make bench)
 #   BENCH_SIZES="1000 10000" BENCH_REPS=3 bench/run.sh
+#   BENCH_SIZES=100000 BENCH_REPS=1 bench/run.sh   (the kernel figures only)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,12 +48,12 @@ echo
 # measure LABEL CMD... : runs CMD (stdout to $OUT/last.out) REPS times;
 # sets MED (median seconds) and RSS (largest peak RSS in MB).
 measure() {
-	local label=$1 i t0 t1 rss
+	local label=$1 i t0 t1 rss reps=${MREPS:-$REPS}
 	shift
 	local -a times=()
 	RSS=0
-	echo "  \$ $* >$OUT/last.out    # $label, x$REPS"
-	for ((i = 0; i < REPS; i++)); do
+	echo "  \$ $* >$OUT/last.out    # $label, x$reps"
+	for ((i = 0; i < reps; i++)); do
 		t0=$(date +%s%N)
 		if ! /usr/bin/time -f %M -o "$OUT/rss" "$@" >"$OUT/last.out" 2>"$OUT/last.err"; then
 			echo "bench: failed: $*" >&2
@@ -122,4 +133,61 @@ if [ -n "${M_T[10000]:-}" ] && [ -n "${M_T[100000]:-}" ]; then
 fi
 echo
 echo "bars (docs/performance.md): compile 100k <= 1.0x iptables-restore-translate; 100k <= 12x 10k; peak < 200 MB; 10k script end to end >= 1000x"
+
+# ---------------------------------------------------------------------------
+# Loading into the kernel and diffing against it (issue 5).
+
+KSIZES=${BENCH_KERNEL_SIZES:-$(printf '%s\n' $SIZES | sort -n | tail -n 1)}
+KREPS=${BENCH_KERNEL_REPS:-3}
+can_kernel=no
+[ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null && command -v nft >/dev/null &&
+	command -v iptables-nft-restore >/dev/null && command -v ip >/dev/null && can_kernel=yes
+declare -A A_T A_R F_T F_R R_T R_R D_T D_R L_T L_R
+if [ $can_kernel = yes ]; then
+	for n in $KSIZES; do
+		[ -f "$OUT/rules-$n.sh" ] || python3 "$HERE/gen.py" "$n" "$OUT"
+		[ -f "$OUT/masqc-$n.nft" ] || "$MASQC" compile -o "$OUT/masqc-$n.nft" "$OUT/rules-$n.sh" 2>/dev/null
+		script=$OUT/rules-$n.sh dump=$OUT/rules-$n.save
+		echo "== kernel, N = $n (each load in a fresh unshare -n)"
+		MREPS=$KREPS measure "masqc apply" unshare -n env MASQC_STATE_DIR="$OUT/state-$n" \
+			MASQC_RUN_DIR="$OUT/run-$n" "$MASQC" apply "$script"
+		A_T[$n]=$MED A_R[$n]=$RSS
+		nreps=${BENCH_NFT_REPS:-$([ "$n" -ge 100000 ] && echo 1 || echo "$KREPS")}
+		MREPS=$nreps measure "nft -f (masqc's nft text)" unshare -n nft -f "$OUT/masqc-$n.nft"
+		F_T[$n]=$MED F_R[$n]=$RSS
+		MREPS=$KREPS measure "iptables-nft-restore (the dump)" unshare -n iptables-nft-restore "$dump"
+		R_T[$n]=$MED R_R[$n]=$RSS
+		ns=masqc-bench-$$
+		ip netns add "$ns"
+		echo "  \$ ip netns exec $ns $MASQC apply $script    # once, then diff against it"
+		ip netns exec "$ns" env MASQC_STATE_DIR="$OUT/state-$n" MASQC_RUN_DIR="$OUT/run-$n" \
+			"$MASQC" apply "$script" >/dev/null 2>&1 || { echo "bench: apply into $ns failed" >&2; ip netns del "$ns"; exit 1; }
+		MREPS=$KREPS measure "masqc diff (running = compiled)" ip netns exec "$ns" \
+			env MASQC_STATE_DIR="$OUT/state-$n" "$MASQC" diff "$script"
+		D_T[$n]=$MED D_R[$n]=$RSS
+		MREPS=$KREPS measure "nft list ruleset" ip netns exec "$ns" nft list ruleset
+		L_T[$n]=$MED L_R[$n]=$RSS
+		ip netns del "$ns"
+		echo "  phases of one apply and one diff (MASQC_TIMES=1):"
+		unshare -n env MASQC_TIMES=1 MASQC_STATE_DIR="$OUT/state-$n" MASQC_RUN_DIR="$OUT/run-$n" \
+			bash -c '"$0" apply "$1" >/dev/null 2>"$2/phases"; "$0" diff "$1" >/dev/null 2>>"$2/phases"' \
+			"$MASQC" "$script" "$OUT"
+		grep '^masqc: time:' "$OUT/phases" | sed 's/^/    /'
+		echo
+	done
+	echo "== kernel results (medians; ratios < 1 mean masqc is faster)"
+	printf '%-8s | %-12s | %-12s | %-14s | %-10s | %-10s | %-12s | %-12s | %-10s | %-16s\n' \
+		N "masqc apply" "nft -f" "ipt-nft-rest." "apply/nft" "apply/ipt" "masqc diff" "nft list" "diff/list" "peak RSS (MB)"
+	printf '%s\n' "---------|--------------|--------------|----------------|------------|------------|--------------|--------------|------------|-----------------"
+	for n in $KSIZES; do
+		printf '%-8s | %-12s | %-12s | %-14s | %-10s | %-10s | %-12s | %-12s | %-10s | %-16s\n' \
+			"$n" "${A_T[$n]} s" "${F_T[$n]} s" "${R_T[$n]} s" "$(ratio "${A_T[$n]}" "${F_T[$n]}")" \
+			"$(ratio "${A_T[$n]}" "${R_T[$n]}")" "${D_T[$n]} s" "${L_T[$n]} s" "$(ratio "${D_T[$n]}" "${L_T[$n]}")" \
+			"apply ${A_R[$n]}, nft ${F_R[$n]}, restore ${R_R[$n]}, diff ${D_R[$n]}, list ${L_R[$n]}"
+	done
+	echo
+	echo "bars (docs/performance.md): apply 100k <= 0.1x nft -f and <= 1.0x iptables-nft-restore, peak < 300 MB; diff 100k <= 0.25x nft list ruleset"
+else
+	echo "== kernel: skipped (needs root, unshare -n, ip, nft and iptables-nft-restore)"
+fi
 echo "outputs kept in $OUT"

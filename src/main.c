@@ -1,10 +1,13 @@
 /* main.c -- the masqc driver.
  *
- * Runs the stages in one direction -- load, evaluate (shell) or read
- * (iptables-save), dispatch to the dialect parsers, resolve, emit -- then
- * prints the queued diagnostics once and frees everything.  Output is built
- * in memory and written only when no error was found, so a failed compile
- * never leaves half a ruleset on stdout or in the -o file.
+ * Parses the command line and runs one subcommand.  compile, check and
+ * explain live here; the kernel-facing commands (apply, confirm, rollback,
+ * load, check --kernel) in apply.c and diff in diff.c.  They all compile
+ * through compile.c, the one pipeline: load, evaluate (shell) or read
+ * (iptables-save), dispatch to the dialect parsers, resolve.
+ *
+ * Output is built in memory and written only when no error was found, so a
+ * failed compile never leaves half a ruleset on stdout or in the -o file.
  */
 #include "config.h"
 
@@ -19,48 +22,30 @@
 #include "loc.h"
 #include "diag.h"
 #include "ir.h"
-#include "parser/cmd.h"
-#include "parser/shell.h"
-#include "parser/dialect.h"
-#include "parser/legacy-parse.h"
 #include "backends/backend.h"
 #include "explain.h"
 #include "legacy.h"
-
-enum exit_code {
-	EXIT_OK = 0,
-	EXIT_INPUT = 1,		/* errors in the input */
-	EXIT_TROUBLE = 2,	/* usage, I/O */
-};
-
-enum target { TARGET_NFT, TARGET_IPTABLES, TARGET_IP6TABLES };
-enum dialect { DIALECT_AUTO, DIALECT_SHELL, DIALECT_SAVE };
-
-struct options {
-	const char *cmd;
-	enum target target;
-	enum dialect dialect;
-	bool ipv6_save;
-	const char *output;
-	const char *sysctl_out;
-	bool strict;
-	bool locations;
-	enum lg_generation legacy_gen;	/* --legacy-generation */
-	VEC(const char *) defines;
-	VEC(const char *) args;
-	char **scripts;
-	unsigned nscripts;
-};
+#include "cli.h"
 
 static void usage(FILE *out)
 {
 	fputs("usage: masqc compile [options] SCRIPT...   compile to nftables (or iptables) rules\n"
-	      "       masqc check   [options] SCRIPT...   diagnostics only; exit 0 clean, 1 errors\n"
+	      "       masqc check   [--kernel] [options] SCRIPT...\n"
+	      "                                          diagnostics only; exit 0 clean, 1 errors;\n"
+	      "                                          --kernel: the kernel validates, nothing committed\n"
 	      "       masqc explain [options] SCRIPT...   each source line beside what it became\n"
+	      "       masqc diff    [options] SCRIPT...   compiled vs running ruleset\n"
+	      "       masqc diff    [options] OLD... -- NEW...  compiled vs compiled (no root, no kernel)\n"
+	      "       masqc diff    [options] --against FILE SCRIPT...  compiled vs a saved rendering\n"
+	      "       masqc apply   [--confirm SECONDS] [options] SCRIPT...  install (one transaction)\n"
+	      "       masqc confirm                       keep the ruleset applied with --confirm\n"
+	      "       masqc rollback [N] | --list         back N generations (default 1)\n"
+	      "       masqc load                          boot-time loader (/etc/masqc/masqc.conf)\n"
 	      "       masqc --help | --version\n"
 	      "\n"
 	      "options:\n"
-	      "  -t, --target nft|iptables|ip6tables  output format (default nft)\n"
+	      "  -t, --target nft|iptables|ip6tables|render  output format (default nft;\n"
+	      "                             render: the normalised form diff compares)\n"
 	      "  -o, --output FILE          write the ruleset to FILE (only if there were no errors)\n"
 	      "  -D NAME=VALUE              give a value the script computes at run time\n"
 	      "  -a, --arg WORD             positional parameter for the script ($1, $2, ...);\n"
@@ -73,27 +58,46 @@ static void usage(FILE *out)
 	      "      --legacy-generation 2.0|2.2|2.4|auto  kernel whose ipfwadm/ipchains\n"
 	      "                             behaviour to reproduce (default auto: 2.0 for\n"
 	      "                             ipfwadm, 2.2 for ipchains)\n"
+	      "  diff: --against FILE, --old FILE (same as OLD... --), --json\n"
+	      "  rollback: --list, --force (rebuild differs from what was recorded)\n"
 	      "\n"
-	      "exit status: 0 ok, 1 errors in the input, 2 usage or I/O trouble\n"
-	      "see masqc(8)\n", out);
+	      "exit status: 0 ok, 1 errors in the input / kernel refused / diff found\n"
+	      "differences, 2 usage or I/O trouble, 3 nothing to confirm or roll back,\n"
+	      "4 busy (locked, or a confirmation is pending); see masqc(8)\n", out);
 }
 
-static int parse_options(int argc, char **argv, struct options *o)
+/* Commands that take no script. */
+static bool cmd_takes_scripts(const char *cmd)
 {
+	return strcmp(cmd, "confirm") && strcmp(cmd, "rollback") && strcmp(cmd, "load");
+}
+
+static int parse_options(int argc, char **argv, struct cli *o)
+{
+	enum { O_DIALECT = 256, O_SYSCTL, O_STRICT, O_NOLOC, O_LEGACY, O_KERNEL,
+	       O_CONFIRM, O_AGAINST, O_OLD, O_JSON, O_LIST, O_FORCE };
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "define", required_argument, NULL, 'D' },
 		{ "arg", required_argument, NULL, 'a' },
-		{ "dialect", required_argument, NULL, 'L' },
+		{ "dialect", required_argument, NULL, O_DIALECT },
 		{ "ipv6", no_argument, NULL, '6' },
-		{ "sysctl-out", required_argument, NULL, 'S' },
-		{ "strict", no_argument, NULL, 's' },
-		{ "no-locations", no_argument, NULL, 'n' },
-		{ "legacy-generation", required_argument, NULL, 'G' },
+		{ "sysctl-out", required_argument, NULL, O_SYSCTL },
+		{ "strict", no_argument, NULL, O_STRICT },
+		{ "no-locations", no_argument, NULL, O_NOLOC },
+		{ "legacy-generation", required_argument, NULL, O_LEGACY },
+		{ "kernel", no_argument, NULL, O_KERNEL },
+		{ "confirm", required_argument, NULL, O_CONFIRM },
+		{ "against", required_argument, NULL, O_AGAINST },
+		{ "old", required_argument, NULL, O_OLD },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "list", no_argument, NULL, O_LIST },
+		{ "force", no_argument, NULL, O_FORCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *end;
 	int c;
 
 	optind = 1;
@@ -106,8 +110,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->target = TARGET_IPTABLES;
 			else if (!strcmp(optarg, "ip6tables"))
 				o->target = TARGET_IP6TABLES;
+			else if (!strcmp(optarg, "render"))
+				o->target = TARGET_RENDER;
 			else {
-				fprintf(stderr, "masqc: unknown target '%s' (nft, iptables or ip6tables)\n", optarg);
+				fprintf(stderr, "masqc: unknown target '%s' (nft, iptables, ip6tables or render)\n", optarg);
 				return -1;
 			}
 			break;
@@ -124,43 +130,69 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'a':
 			vec_push(&o->args, optarg);
 			break;
-		case 'L':
+		case O_DIALECT:
 			if (!strcmp(optarg, "auto"))
-				o->dialect = DIALECT_AUTO;
+				o->co.dialect = DIALECT_AUTO;
 			else if (!strcmp(optarg, "shell"))
-				o->dialect = DIALECT_SHELL;
+				o->co.dialect = DIALECT_SHELL;
 			else if (!strcmp(optarg, "iptables-save") || !strcmp(optarg, "save"))
-				o->dialect = DIALECT_SAVE;
+				o->co.dialect = DIALECT_SAVE;
 			else {
 				fprintf(stderr, "masqc: unknown dialect '%s' (auto, shell or iptables-save)\n", optarg);
 				return -1;
 			}
 			break;
 		case '6':
-			o->ipv6_save = true;
+			o->co.ipv6_save = true;
 			break;
-		case 'S':
+		case O_SYSCTL:
 			o->sysctl_out = optarg;
 			break;
-		case 's':
-			o->strict = true;
+		case O_STRICT:
+			o->co.strict = true;
 			break;
-		case 'n':
+		case O_NOLOC:
 			o->locations = false;
 			break;
-		case 'G':
+		case O_LEGACY:
 			if (!strcmp(optarg, "2.0"))
-				o->legacy_gen = LG_GEN_20;
+				o->co.legacy_gen = LG_GEN_20;
 			else if (!strcmp(optarg, "2.2"))
-				o->legacy_gen = LG_GEN_22;
+				o->co.legacy_gen = LG_GEN_22;
 			else if (!strcmp(optarg, "2.4"))
-				o->legacy_gen = LG_GEN_24;
+				o->co.legacy_gen = LG_GEN_24;
 			else if (!strcmp(optarg, "auto"))
-				o->legacy_gen = LG_GEN_AUTO;
+				o->co.legacy_gen = LG_GEN_AUTO;
 			else {
 				fprintf(stderr, "masqc: unknown legacy generation '%s' (2.0, 2.2, 2.4 or auto)\n", optarg);
 				return -1;
 			}
+			break;
+		case O_KERNEL:
+			o->kernel = true;
+			break;
+		case O_CONFIRM:
+			errno = 0;
+			o->confirm = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || o->confirm < 1 || o->confirm > 86400) {
+				fprintf(stderr, "masqc: --confirm wants a number of seconds (1 to 86400), not '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case O_AGAINST:
+			o->against = optarg;
+			break;
+		case O_OLD:
+			vec_push(&o->old, optarg);
+			break;
+		case O_JSON:
+			o->json = true;
+			break;
+		case O_LIST:
+			o->list = true;
+			break;
+		case O_FORCE:
+			o->force = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -171,66 +203,44 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	o->scripts = argv + optind;
 	o->nscripts = (unsigned)(argc - optind);
-	if (o->nscripts == 0) {
+	return 0;
+}
+
+/* Which options make sense where: an option a command ignores is a
+ * usage error, not a silent no-op. */
+static int check_options(const struct cli *o)
+{
+	const char *bad = NULL;
+	bool diff = !strcmp(o->cmd, "diff"), apply = !strcmp(o->cmd, "apply");
+
+	if (o->kernel && strcmp(o->cmd, "check"))
+		bad = "--kernel";
+	else if (o->confirm >= 0 && !apply)
+		bad = "--confirm";
+	else if ((o->against || o->old.n || o->json) && !diff)
+		bad = o->against ? "--against" : o->old.n ? "--old" : "--json";
+	else if ((o->list || o->force) && strcmp(o->cmd, "rollback"))
+		bad = o->list ? "--list" : "--force";
+	else if (o->output && strcmp(o->cmd, "compile"))
+		bad = "-o";
+	else if (o->target != TARGET_NFT && strcmp(o->cmd, "compile"))
+		bad = "-t";
+	if (bad) {
+		fprintf(stderr, "masqc: %s: option %s does not apply here\n", o->cmd, bad);
+		return -1;
+	}
+	if (cmd_takes_scripts(o->cmd) && o->nscripts == 0) {
 		fprintf(stderr, "masqc: %s: no script given\n", o->cmd);
+		return -1;
+	}
+	if (diff && o->against && o->old.n) {
+		fputs("masqc: diff: --against and OLD -- NEW are two different comparisons; give one\n", stderr);
 		return -1;
 	}
 	return 0;
 }
 
-/* Reads every script into the ruleset. Returns -1 on I/O trouble. */
-static int load_scripts(const struct options *o, struct source_set *ss,
-			struct diag_queue *dq, struct ir_ruleset *rs)
-{
-	struct parse_ctx pc = { .rs = rs, .dq = dq, .ss = ss, .strict = o->strict };
-	struct shell_opts so = {
-		.defines = o->defines.v, .ndefines = (unsigned)o->defines.n,
-		.args = o->args.v, .nargs = (unsigned)o->args.n,
-	};
-	unsigned i;
-
-	for (i = 0; i < o->nscripts; i++) {
-		struct src_file *f = source_load(ss, o->scripts[i], NULL);
-		enum dialect d = o->dialect;
-
-		if (!f) {
-			fprintf(stderr, "masqc: cannot read %s: %s\n", o->scripts[i], strerror(errno));
-			lg_state_free(pc.legacy);
-			return -1;
-		}
-		/* --- legacy parsers: an ipchains-save dump (":input ACCEPT", "-A input ...") --- */
-		if (d == DIALECT_AUTO && ipchains_save_detect(f)) {
-			ipchains_save_parse(&pc, f);
-			continue;
-		}
-		/* --- end legacy parsers --- */
-		if (d == DIALECT_AUTO)
-			d = iptsave_detect(f) ? DIALECT_SAVE : DIALECT_SHELL;
-		if (d == DIALECT_SAVE) {
-			iptsave_parse(&pc, f, o->ipv6_save ? IR_FAM_IPV6 : IR_FAM_IPV4);
-		} else {
-			struct cmd_stream cs;
-			struct dispatcher *dp = dispatcher_new(&pc);
-
-			/* commands go to the dialect parsers as they are made */
-			cmd_stream_init(&cs);
-			cs.sink = dispatcher_sink;
-			cs.sink_ctx = dp;
-			shell_eval(ss, f, &so, dq, &cs);
-			dispatcher_free(dp);
-			cmd_stream_free(&cs);
-		}
-	}
-	/* ipfwadm/ipchains edits were replayed on a model of the old chains;
-	 * lowered only now, with the whole picture (docs/legacy.md) */
-	for (size_t k = 0; k < o->defines.n; k++)
-		lg_define(&pc, o->defines.v[k]);
-	lg_lower(&pc, o->legacy_gen);
-	lg_state_free(pc.legacy);
-	return 0;
-}
-
-static int emit(const struct options *o, const struct ir_ruleset *rs,
+static int emit(const struct cli *o, const struct ir_ruleset *rs,
 		struct diag_queue *dq, FILE *out)
 {
 	struct emit_opts eo = {
@@ -238,6 +248,7 @@ static int emit(const struct options *o, const struct ir_ruleset *rs,
 		.inputs = (const char *const *)o->scripts,
 		.ninputs = o->nscripts,
 	};
+	char *text;
 
 	switch (o->target) {
 	case TARGET_NFT:
@@ -246,29 +257,35 @@ static int emit(const struct options *o, const struct ir_ruleset *rs,
 		return ipt_emit(rs, IR_FAM_IPV4, out, &eo, dq);
 	case TARGET_IP6TABLES:
 		return ipt_emit(rs, IR_FAM_IPV6, out, &eo, dq);
+	case TARGET_RENDER:
+		text = render_compiled(rs, dq);
+		if (!text)
+			return -1;
+		fputs(text, out);
+		free(text);
+		return 0;
 	}
 	return -1;
 }
 
 /* explain shows the diagnostics inline, next to their lines; with errors
  * there is no ruleset to show, only what went wrong where. */
-static int run_explain(const struct options *o, struct ir_ruleset *rs,
-		       const struct source_set *ss, struct diag_queue *dq)
+static int run_explain(const struct cli *o, struct compiled *c)
 {
 	struct emit_opts eo = {
 		.locations = false,
 		.inputs = (const char *const *)o->scripts,
 		.ninputs = o->nscripts,
 	};
-	bool errors = diag_has_errors(dq);
+	bool errors = diag_has_errors(&c->dq);
 	struct ir_ruleset *empty = errors ? ir_ruleset_new() : NULL;
 
-	explain_emit(errors ? empty : rs, ss, dq, &eo, stdout);
+	explain_emit(errors ? empty : c->rs, &c->ss, &c->dq, &eo, stdout);
 	if (empty)
 		ir_ruleset_free(empty);
 	if (fflush(stdout) != 0)
 		return EXIT_TROUBLE;
-	return diag_has_errors(dq) ? EXIT_INPUT : EXIT_OK;
+	return diag_has_errors(&c->dq) ? EXIT_INPUT : EXIT_OK;
 }
 
 static int write_out(const char *path, const char *buf, size_t len)
@@ -292,50 +309,22 @@ static int write_out(const char *path, const char *buf, size_t len)
 	return 0;
 }
 
-/* Freeing a 100k-rule IR node by node costs a tenth of the whole run, and
- * the kernel takes the memory back at exit anyway.  Sanitizer builds (and
- * MASQC_FREE_AT_EXIT=1, for valgrind) free everything, so leaks in the
- * code paths stay visible; otherwise the structures are parked here, still
- * reachable, and left to exit(). */
-#if defined(__SANITIZE_ADDRESS__)
-#define FREE_AT_EXIT_DEFAULT true
-#else
-#define FREE_AT_EXIT_DEFAULT false
-#endif
-
-static struct {
-	struct ir_ruleset *rs;
-	struct source_set ss;
-} parked;
-
-static bool free_at_exit(void)
+/* compile, check, explain */
+static int run(struct cli *o)
 {
-	const char *e = getenv("MASQC_FREE_AT_EXIT");
-
-	return e ? *e == '1' : FREE_AT_EXIT_DEFAULT;
-}
-
-static int run(struct options *o)
-{
-	struct source_set ss = { 0 };
-	struct diag_queue dq = { 0 };
-	struct ir_ruleset *rs = ir_ruleset_new();
+	struct compiled c = { 0 };
 	bool compile = !strcmp(o->cmd, "compile");
 	char *buf = NULL, *sbuf = NULL;
 	size_t len = 0, slen = 0;
 	int rc = EXIT_OK;
 	FILE *mem;
-	const char *nc = getenv("NO_COLOR");
-	bool color = isatty(STDERR_FILENO) && !(nc && *nc);
 
-	dq.werror = o->strict;
-	if (load_scripts(o, &ss, &dq, rs) < 0) {
+	if (compile_scripts(&o->co, &c) < 0) {
 		rc = EXIT_TROUBLE;
 		goto out;
 	}
-	ir_resolve(rs, &dq);
 	if (!strcmp(o->cmd, "explain")) {
-		rc = run_explain(o, rs, &ss, &dq);
+		rc = run_explain(o, &c);
 		goto out_quiet;
 	}
 	/* check runs the backend too: what it cannot express is an error */
@@ -344,19 +333,19 @@ static int run(struct options *o)
 		rc = EXIT_TROUBLE;
 		goto out;
 	}
-	if (!diag_has_errors(&dq))
-		emit(o, rs, &dq, mem);
+	if (!diag_has_errors(&c.dq))
+		emit(o, c.rs, &c.dq, mem);
 	fclose(mem);
-	if (!diag_has_errors(&dq) && o->sysctl_out) {
+	if (!diag_has_errors(&c.dq) && o->sysctl_out) {
 		mem = open_memstream(&sbuf, &slen);
 		if (!mem) {
 			rc = EXIT_TROUBLE;
 			goto out;
 		}
-		sysctl_emit(rs, mem);
+		sysctl_emit(c.rs, mem);
 		fclose(mem);
 	}
-	if (diag_has_errors(&dq)) {
+	if (diag_has_errors(&c.dq)) {
 		rc = EXIT_INPUT;
 		goto out;
 	}
@@ -365,25 +354,64 @@ static int run(struct options *o)
 	if (rc == EXIT_OK && o->sysctl_out && write_out(o->sysctl_out, sbuf, slen) < 0)
 		rc = EXIT_TROUBLE;
 out:
-	diag_print(&dq, stderr, color);
+	diag_print(&c.dq, stderr, compile_color());
 out_quiet:
 	free(buf);
 	free(sbuf);
-	diag_queue_free(&dq);
-	if (free_at_exit()) {
-		ir_ruleset_free(rs);
-		source_set_free(&ss);
-	} else {
-		parked.rs = rs;
-		parked.ss = ss;
-	}
+	compiled_free(&c);
 	return rc;
+}
+
+#ifndef HAVE_NETLINK
+/* Built without libnftnl/libmnl: the kernel-facing commands say so. */
+static int no_netlink(const struct cli *o)
+{
+	fprintf(stderr, "masqc: %s%s needs the nft netlink backend, and this masqc was built "
+		"without libnftnl/libmnl (configure found none); install libnftnl-dev and "
+		"libmnl-dev and rebuild\n", o->cmd, o->kernel ? " --kernel" : "");
+	return EXIT_TROUBLE;
+}
+char *render_compiled(const struct ir_ruleset *rs, struct diag_queue *dq)
+{
+	diag_error(dq, &loc_internal, "-t render needs the nft netlink backend (built without libnftnl/libmnl)");
+	return NULL;
+}
+int cmd_diff(struct cli *o) { return no_netlink(o); }
+int cmd_apply(struct cli *o) { return no_netlink(o); }
+int cmd_check_kernel(struct cli *o) { return no_netlink(o); }
+int cmd_confirm(struct cli *o) { return no_netlink(o); }
+int cmd_rollback(struct cli *o) { return no_netlink(o); }
+int cmd_load(struct cli *o) { return no_netlink(o); }
+int cmd_watch(int argc, char **argv) { return EXIT_TROUBLE; }
+#endif
+
+static const char *const commands[] = {
+	"compile", "check", "explain", "diff", "apply", "confirm", "rollback", "load",
+};
+
+static int dispatch(struct cli *o)
+{
+	if (!strcmp(o->cmd, "check") && o->kernel)
+		return cmd_check_kernel(o);
+	if (!strcmp(o->cmd, "diff"))
+		return cmd_diff(o);
+	if (!strcmp(o->cmd, "apply"))
+		return cmd_apply(o);
+	if (!strcmp(o->cmd, "confirm"))
+		return cmd_confirm(o);
+	if (!strcmp(o->cmd, "rollback"))
+		return cmd_rollback(o);
+	if (!strcmp(o->cmd, "load"))
+		return cmd_load(o);
+	return run(o);
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = { .target = TARGET_NFT, .locations = true };
-	int rc;
+	struct cli o = { .target = TARGET_NFT, .locations = true, .confirm = -1, .steps = 1 };
+	char **new_side = NULL;
+	int nargs, rc;
+	bool known = false;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -397,23 +425,83 @@ int main(int argc, char **argv)
 		printf("masqc %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	}
+	/* the confirm watcher (apply.c) re-executes masqc under this name */
+	if (!strcmp(argv[1], "--watch"))
+		return cmd_watch(argc - 1, argv + 1);
 	o.cmd = argv[1];
-	if (strcmp(o.cmd, "compile") && strcmp(o.cmd, "check") && strcmp(o.cmd, "explain")) {
-		static const char *const cmds[] = { "compile", "check", "explain" };
-		const char *s = suggest(o.cmd, cmds, ARRAY_SIZE(cmds));
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		known |= !strcmp(o.cmd, commands[i]);
+	if (!known) {
+		const char *s = suggest(o.cmd, commands, ARRAY_SIZE(commands));
 
 		fprintf(stderr, "masqc: unknown command '%s'%s%s%s\n", o.cmd,
 			s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
 		usage(stderr);
 		return EXIT_TROUBLE;
 	}
-	if (parse_options(argc - 1, argv + 1, &o) < 0) {
-		fputs("try 'masqc --help'\n", stderr);
-		rc = EXIT_TROUBLE;
-	} else {
-		rc = run(&o);
+	/* diff OLD... -- NEW...: split before getopt, which would drop the
+	 * "--" and mix both sides together */
+	nargs = argc - 1;
+	if (!strcmp(o.cmd, "diff")) {
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--")) {
+				new_side = argv + i + 1;
+				nargs = i - 1;
+				break;
+			}
+		}
 	}
+	if (parse_options(nargs, argv + 1, &o) < 0)
+		goto usage;
+	if (new_side) {
+		/* everything before "--" is the old side */
+		for (unsigned i = 0; i < o.nscripts; i++)
+			vec_push(&o.old, o.scripts[i]);
+		o.scripts = new_side;
+		o.nscripts = (unsigned)(argc - (new_side - argv));
+		for (unsigned i = 0; i < o.nscripts; i++) {
+			if (o.scripts[i][0] == '-' && o.scripts[i][1]) {
+				fprintf(stderr, "masqc: diff: '%s' after '--': options go before '--' "
+					"and apply to both sides\n", o.scripts[i]);
+				goto usage;
+			}
+		}
+		if (o.old.n == 0) {
+			fputs("masqc: diff: no old script before '--'\n", stderr);
+			goto usage;
+		}
+	}
+	if (!strcmp(o.cmd, "rollback") && o.nscripts) {
+		char *end;
+		long n = strtol(o.scripts[0], &end, 10);
+
+		if (o.nscripts > 1 || *end || end == o.scripts[0] || n < 1 || n > 1000) {
+			fprintf(stderr, "masqc: rollback: N is a number of generations (1 to 1000), not '%s'\n",
+				o.scripts[0]);
+			goto usage;
+		}
+		o.steps = (unsigned)n;
+		o.nscripts = 0;
+	} else if (!cmd_takes_scripts(o.cmd) && o.nscripts) {
+		fprintf(stderr, "masqc: %s takes no script ('%s')\n", o.cmd, o.scripts[0]);
+		goto usage;
+	}
+	if (check_options(&o) < 0)
+		goto usage;
+	o.co.defines = o.defines.v;
+	o.co.ndefines = (unsigned)o.defines.n;
+	o.co.args = o.args.v;
+	o.co.nargs = (unsigned)o.args.n;
+	o.co.scripts = (const char *const *)o.scripts;
+	o.co.nscripts = o.nscripts;
+	rc = dispatch(&o);
+	goto out;
+usage:
+	fputs("try 'masqc --help'\n", stderr);
+	rc = EXIT_TROUBLE;
+out:
 	vec_free(&o.defines);
 	vec_free(&o.args);
+	vec_free(&o.old);
 	return rc;
 }

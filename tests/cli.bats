@@ -232,3 +232,14 @@ bats_require_minimum_version 1.5.0
 	[ "$status" -eq 0 ]
 	grep -q 'net.ipv4.ip_forward *= *1' sysctl.conf
 }
+
+@test "a raw table holding only CT --helper rules still becomes a helper chain" {
+	cat >rawhelper.sh <<'EOF2'
+iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp
+EOF2
+	run $MASQC compile rawhelper.sh
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"chain helpers_raw_PREROUTING"* ]]
+	[[ "$output" == *'ct helper set "ftp-tcp"'* ]]
+	[[ "$output" == *'type "ftp" protocol tcp'* ]]
+}

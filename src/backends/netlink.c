@@ -2849,7 +2849,7 @@ static bool nl_family_has_content(const struct ir_ruleset *rs, enum ir_family fa
 	for (const struct ir_table *t = rs->tables; t; t = t->next)
 		if (t->family == fam)
 			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
-				if (nl_chain_emittable(ch))
+				if (nl_chain_emittable(ch) || ch->rules)	/* also moved CT --helper rules */
 					return true;
 	return false;
 }

@@ -1471,12 +1471,14 @@ static void helpers_raw_chain(struct nft_ctx *c, const char *chain, enum ir_hook
 
 /* ---- tables -------------------------------------------------------------------------- */
 
+/* A chain counts when it is written itself, or when its rules moved to the
+ * helpers_raw_* chains (a raw table holding only CT --helper rules). */
 static bool family_has_content(const struct ir_ruleset *rs, enum ir_family fam)
 {
 	for (const struct ir_table *t = rs->tables; t; t = t->next)
 		if (t->family == fam)
 			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
-				if (chain_emittable(ch))
+				if (chain_emittable(ch) || ch->rules)
 					return true;
 	return false;
 }
