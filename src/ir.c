@@ -187,7 +187,7 @@ static void stmt_free(struct ir_stmt *s)
 	free(s);
 }
 
-static bool verdict_is_chain(enum ir_verdict_kind k)
+bool ir_verdict_is_chain(enum ir_verdict_kind k)
 {
 	switch (k) {
 	case IR_V_JUMP:
@@ -250,7 +250,7 @@ void ir_rule_free(struct ir_rule *r)
 		n = s->next;
 		stmt_free(s);
 	}
-	if (verdict_is_chain(r->verdict.kind))
+	if (ir_verdict_is_chain(r->verdict.kind))
 		free(r->verdict.u.chain.name);
 	else if (verdict_is_nat(r->verdict.kind))
 		addr_free_contents(&r->verdict.u.nat.addr);
@@ -353,7 +353,7 @@ struct ir_rule *ir_rule_clone(const struct ir_rule *r)
 		sp = &(*sp)->next;
 	}
 	c->verdict = r->verdict;
-	if (verdict_is_chain(r->verdict.kind)) {
+	if (ir_verdict_is_chain(r->verdict.kind)) {
 		c->verdict.u.chain.name = xstrdup(r->verdict.u.chain.name);
 		c->verdict.u.chain.target = NULL;
 	} else if (verdict_is_nat(r->verdict.kind)) {
@@ -406,7 +406,7 @@ static void rule_ref(struct ir_rule *r, int delta)
 {
 	struct ir_chain *t;
 
-	if (!verdict_is_chain(r->verdict.kind))
+	if (!ir_verdict_is_chain(r->verdict.kind))
 		return;
 	t = r->verdict.u.chain.target;
 	if (!t)
@@ -434,7 +434,7 @@ static void table_free(struct ir_table *t)
 	for (struct ir_chain *c = t->chains, *n; c; c = n) {
 		n = c->next;
 		for (struct ir_rule *r = c->rules; r; r = r->next)
-			if (verdict_is_chain(r->verdict.kind))
+			if (ir_verdict_is_chain(r->verdict.kind))
 				r->verdict.u.chain.target = NULL;
 	}
 	for (struct ir_chain *c = t->chains, *n; c; c = n) {

@@ -374,6 +374,9 @@ struct ir_stmt *ir_stmt_new(struct ir_rule *r, enum ir_stmt_kind kind, const str
 void ir_add_helper(struct ir_ruleset *rs, struct ir_helper *h);
 void ir_add_sysctl(struct ir_ruleset *rs, const char *key, const char *value, const struct loc *loc);
 
+/* -j CHAIN / -g CHAIN: the verdict names a chain. */
+bool ir_verdict_is_chain(enum ir_verdict_kind k);
+
 /* Names for printing and diagnostics. */
 const char *ir_hook_name(enum ir_hook h);	/* "prerouting", ... */
 const char *ir_family_name(enum ir_family f);	/* "ip", "ip6" */

@@ -17,26 +17,6 @@
 #include "parser/dialect.h"
 #include "util.h"
 
-static bool is_chain_verdict(const struct ir_verdict *v)
-{
-	switch (v->kind) {
-	case IR_V_JUMP:
-	case IR_V_GOTO:
-		return true;
-	case IR_V_NONE:
-	case IR_V_ACCEPT:
-	case IR_V_DROP:
-	case IR_V_REJECT:
-	case IR_V_RETURN:
-	case IR_V_MASQUERADE:
-	case IR_V_SNAT:
-	case IR_V_DNAT:
-	case IR_V_REDIRECT:
-		return false;
-	}
-	return false;
-}
-
 static int resolve_jumps(struct ir_table *t, struct diag_queue *dq)
 {
 	int ret = 0;
@@ -47,7 +27,7 @@ static int resolve_jumps(struct ir_table *t, struct diag_queue *dq)
 		for (struct ir_rule *r = c->rules; r; r = r->next) {
 			struct ir_chain *to;
 
-			if (!is_chain_verdict(&r->verdict))
+			if (!ir_verdict_is_chain(r->verdict.kind))
 				continue;
 			to = ir_chain_find(t, r->verdict.u.chain.name);
 			r->verdict.u.chain.target = to;
@@ -117,7 +97,7 @@ static void loop_visit(struct loop_ctx *lc, size_t i)
 		struct ir_chain *to;
 		size_t j;
 
-		if (!is_chain_verdict(&r->verdict) || !(to = r->verdict.u.chain.target))
+		if (!ir_verdict_is_chain(r->verdict.kind) || !(to = r->verdict.u.chain.target))
 			continue;
 		j = chain_index(lc, to);
 		if (lc->state[j] == 1) {
