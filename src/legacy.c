@@ -1742,6 +1742,28 @@ static bool any_target(const struct lg_state *st, enum lg_target t, struct loc *
 
 /* ---- masquerading, port forwards, timeouts ------------------------------------------------- */
 
+/* Linux 2.x gave the connections a masquerading helper opened (FTP data,
+ * IRC DCC) a masquerade port of its own, from the same range as every
+ * masqueraded connection.  Today the helper sets up their NAT itself, keeping
+ * the client's port when it is free: the masquerade rule's port range never
+ * applies to them.  A script that accepts only that range (replies to ports
+ * 61000:65095 in its input chain, as the "stronger" HOWTO scripts do) refuses
+ * them -- less permissive than 2.x, never more; say so where the helper is
+ * loaded. */
+static void masq_helper_ports(struct lower *L)
+{
+	uint16_t lo = L->gen == LG_GEN_20 ? 60000 : 61000;
+
+	for (const struct ir_helper *h = L->pc->rs->helpers; h; h = h->next)
+		diag_add(L->pc->dq, DIAG_WARNING, &h->loc,
+			 "a rule that accepts that port range does not match them; accept "
+			 "ct state related (or the helper's ports) as well",
+			 "connections the %s helper opens for masqueraded hosts keep their own "
+			 "source port; Linux %s moved them into the masquerade range %u-%u",
+			 h->name, L->gen == LG_GEN_20 ? "2.0" : L->gen == LG_GEN_22 ? "2.2" : "2.4",
+			 lo, lo + 4095);
+}
+
 static void masq_rules(struct lower *L)
 {
 	static const uint8_t pp[] = { P_TCP, P_UDP };
@@ -1988,8 +2010,10 @@ int lg_lower(struct parse_ctx *pc, enum lg_generation gen)
 		lower_builtin(&L, forward, chain_by_kind(st, LG_CH_FORWARD), CTX_FWD);
 		lower_builtin(&L, output, chain_by_kind(st, LG_CH_OUTPUT), CTX_OUT);
 		lower_builtin(&L, acct_out, chain_by_kind(st, LG_CH_ACCT_OUT), CTX_ACCT_OUT);
-		if (L.masq)
+		if (L.masq) {
 			masq_rules(&L);
+			masq_helper_ports(&L);
+		}
 		forward_rules(&L);
 		timeouts(&L);
 	}
