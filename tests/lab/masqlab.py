@@ -9,9 +9,10 @@
 Run options:
     --tap                TAP output (one test point per probe x backend, plus
                          one "backends agree" point per scenario)
-    --backend B          only this backend (repeatable): nft, iptables-legacy,
-                         iptables-nft, none, original (the script itself,
-                         with iptables-legacy / ip6tables-legacy)
+    --backend B          only this backend (repeatable): nft, apply (masqc
+                         apply + masqc diff), iptables-legacy, iptables-nft,
+                         none, original (the script itself, with
+                         iptables-legacy / ip6tables-legacy)
     --masqc PATH         compiler to use (default: $MASQC, then src/masqc)
     --rulesets DIR       where scenario rulesets live (default: rulesets/)
     --rules-dir DIR      do not compile: load DIR/<scenario>.nft and

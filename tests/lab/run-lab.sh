@@ -1,9 +1,10 @@
 #!/bin/sh
 # run-lab.sh -- `make check` entry point of the masqc lab (TAP on stdout).
 #
-# Runs every scenario in tests/lab/scenarios/ on every backend (nft,
-# iptables-legacy, iptables-nft; ip6tables-legacy/-nft for the IPv6 half of
-# a script), each in fresh dual-stack network namespaces, and
+# Runs every scenario in tests/lab/scenarios/ on every backend (nft, apply
+# -- masqc apply then masqc diff --, iptables-legacy, iptables-nft;
+# ip6tables-legacy/-nft for the IPv6 half of a script), each in fresh
+# dual-stack network namespaces, and
 # prints one TAP test point per probe x backend plus one "all backends
 # agree" point per scenario.  Skips (1..0 # SKIP) when not root, when network
 # namespaces cannot be created, or when a required tool is missing.

@@ -10,6 +10,9 @@ topology:
                      masqc compile -t ip6tables -> ip6tables-legacy-restore
     iptables-nft     the same                   -> iptables-nft-restore,
                                                    ip6tables-nft-restore
+    apply            masqc apply SCRIPT (netlink, one transaction) in the gw
+                     ns, state in a per-run temporary directory; then
+                     masqc diff SCRIPT must exit 0 (running == compiled)
     none             nothing loaded (lab self-test of the topology)
 
 The iptables backends load each family's output only if it has tables
@@ -40,7 +43,12 @@ ALL_BACKENDS = ("nft", "iptables-legacy", "iptables-nft")
 # against what the script really does on this kernel.  Note: since Linux 6.0
 # `modprobe ip_conntrack_ftp` no longer attaches helpers, so helper probes
 # of scripts without explicit CT --helper rules fail there by design.
-KNOWN_BACKENDS = ALL_BACKENDS + ("none", "original")
+# "apply": the same nft ruleset, installed by `masqc apply` over netlink
+# instead of `nft -f`, then checked with `masqc diff` (issue 5 item 7).  It
+# joins every scenario that runs on "nft" (after it), unless the scenario
+# says `apply = false`; APPLY_DEFAULT is what a scenario without the key gets.
+APPLY_DEFAULT = True
+KNOWN_BACKENDS = ALL_BACKENDS + ("apply", "none", "original")
 
 ICMP4_OUTCOMES = tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())
 ICMP6_OUTCOMES = tuple("icmp6-" + n for n in probes.ICMP6_UNREACH_CODES.values()) + \
@@ -94,7 +102,7 @@ def load_scenario(path):
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ScenarioError("%s: %s" % (path, e))
     known = {"description", "ruleset", "defines", "args", "backends", "gateway",
-             "probe", "closed", "family"}
+             "probe", "closed", "family", "apply"}
     for k in sc:
         if k not in known:
             _fail(path, "unknown key %r (known: %s)" % (k, ", ".join(sorted(known))))
@@ -109,6 +117,12 @@ def load_scenario(path):
             _fail(path, "unknown backend %r (known: %s)" % (b, ", ".join(KNOWN_BACKENDS)))
     if "ruleset" not in sc and sc["backends"] != ["none"]:
         _fail(path, "no ruleset given (only a backends = [\"none\"] scenario may omit it)")
+    sc.setdefault("apply", APPLY_DEFAULT)
+    if not isinstance(sc["apply"], bool):
+        _fail(path, "apply must be true or false, not %r" % (sc["apply"],))
+    if sc["apply"] and "nft" in sc["backends"] and "apply" not in sc["backends"]:
+        i = sc["backends"].index("nft")
+        sc["backends"] = sc["backends"][:i + 1] + ["apply"] + sc["backends"][i + 1:]
     sc.setdefault("family", "ipv4")
     if sc["family"] not in lab.FAMILIES:
         _fail(path, "family must be one of %s, not %r" % (", ".join(lab.FAMILIES), sc["family"]))
@@ -277,23 +291,25 @@ class Compiled:
     text).  Either iptables file is None when the script has no rules for
     that family."""
 
-    def __init__(self, path=None, error=None, argv=None, sysctl=None, path6=None):
+    def __init__(self, path=None, error=None, argv=None, sysctl=None, path6=None,
+                 apply_argv=None):
         self.path, self.error, self.argv = path, error, argv
         self.sysctl = sysctl        # masqc --sysctl-out fragment, if any
         self.path6 = path6
+        # apply backend: [masqc, OPTIONS..., SCRIPT]; "apply"/"diff" go
+        # in after masqc
+        self.apply_argv = apply_argv
 
     def files(self):
         return [f for f in (self.path, self.path6) if f]
 
 
-def apply_sysctls(topo, path):
-    """Apply masqc's sysctl.d fragment in the gateway namespace.
+def sysctl_fragment(path):
+    """[(key, value)] of masqc's sysctl.d fragment.
 
     Only net.* keys: they are per network namespace.  Anything else would
-    change the host, so it is refused (LabError) rather than applied.
-    Globs (net.ipv4.conf.*.rp_filter) expand inside the namespace."""
-    import glob as globmod
-    applied = []
+    change the host, so it is refused (LabError) before anything runs."""
+    out = []
     with open(path) as f:
         lines = [ln.strip() for ln in f]
     for ln in lines:
@@ -304,6 +320,16 @@ def apply_sysctls(topo, path):
         if not sep or not key.startswith("net."):
             raise LabError("%s: refusing sysctl line %r (only net.* keys are "
                            "namespace-local)" % (path, ln))
+        out.append((key, value))
+    return out
+
+
+def apply_sysctls(topo, path):
+    """Apply masqc's sysctl.d fragment in the gateway namespace.
+    Globs (net.ipv4.conf.*.rp_filter) expand inside the namespace."""
+    import glob as globmod
+    applied = []
+    for key, value in sysctl_fragment(path):
         with lab.in_netns(topo.ns("gw")):
             files = globmod.glob("/proc/sys/" + key.replace(".", "/"))
             if not files:
@@ -317,6 +343,16 @@ def apply_sysctls(topo, path):
 
 
 TARGET_EXT = {"nft": "nft", "iptables": "ipt", "ip6tables": "ip6t"}
+
+
+def masqc_options(sc, script):
+    """NAME.args, the scenario's args, then -D for each define: what every
+    masqc command of a scenario gets (compile, apply, diff)."""
+    argv = read_args_file(os.path.splitext(script)[0] + ".args")
+    argv += list(sc["args"])
+    for k, v in sc["defines"].items():
+        argv += ["-D", "%s=%s" % (k, v)]
+    return argv
 
 
 def compile_rules(sc, target, opts, workdir):
@@ -334,11 +370,7 @@ def compile_rules(sc, target, opts, workdir):
     script = ruleset_path(sc, opts)
     if not os.path.exists(script):
         return Compiled(error="ruleset %s does not exist" % script)
-    argv = [masqc, "compile", "-t", target]
-    argv += read_args_file(os.path.splitext(script)[0] + ".args")
-    argv += list(sc["args"])
-    for k, v in sc["defines"].items():
-        argv += ["-D", "%s=%s" % (k, v)]
+    argv = [masqc, "compile", "-t", target] + masqc_options(sc, script)
     out = os.path.join(workdir, "%s.%s" % (sc["name"], ext))
     sysctl = out + ".sysctl"
     argv += ["--sysctl-out", sysctl, "-o", out, script]
@@ -404,6 +436,8 @@ def compile_backend(sc, backend, opts, workdir, cache):
         return cache[target]
     if backend == "nft":
         return get("nft")
+    if backend == "apply":
+        return compile_apply(sc, opts, get("nft"))
     c4, c6 = get("iptables"), get("ip6tables")
     if opts.rules_dir:
         if c4.error and c6.error:
@@ -415,6 +449,22 @@ def compile_backend(sc, backend, opts, workdir, cache):
     return Compiled(path=c4.path if ipt_loads(c4.path, "ipv4") else None,
                     path6=c6.path if ipt_loads(c6.path, "ipv6") else None,
                     argv=c4.argv, sysctl=c4.sysctl or c6.sysctl)
+
+
+def compile_apply(sc, opts, nft):
+    """The apply backend: the nft compile (shared with the nft backend) must
+    have succeeded -- a script masqc refuses cannot be applied either, and
+    its sysctl fragment is what apply will write, checked before it runs --
+    plus the argv apply and diff take."""
+    if opts.rules_dir:
+        return Compiled(error="the apply backend compiles the script itself; "
+                        "it cannot load prepared rulesets (--rules-dir)")
+    if nft.error:
+        return nft
+    script = os.path.abspath(ruleset_path(sc, opts))
+    masqc = os.path.abspath(nft.argv[0])
+    return Compiled(path=nft.path, argv=nft.argv, sysctl=nft.sysctl,
+                    apply_argv=[masqc] + masqc_options(sc, script) + [script])
 
 
 # --wait: the legacy xtables lock is a file, shared by every namespace on
@@ -494,8 +544,67 @@ def load_rules(topo, backend, path, workdir, tag, path6=None):
     return dump
 
 
+def masqc_complaint(r):
+    """What a failed masqc apply/diff said, without its notes: standard
+    output (diff's differences) and each error with its source lines."""
+    keep, take = [], 0
+    for line in r.stderr.splitlines():
+        if ": error:" in line or line.startswith("masqc:"):
+            take = 3                # the message, the source line, the caret
+        if take:
+            keep.append(line)
+            take -= 1
+    text = (r.stdout.strip() + "\n" + "\n".join(keep)).strip()
+    return (text or r.stderr.strip())[-1500:]
+
+
+def apply_rules(topo, comp, workdir, tag):
+    """The apply backend: `masqc apply` in the gateway namespace, then
+    `masqc diff`, which must find the running ruleset equal to the compiled
+    one (exit 0); any other exit fails the run.  masqc keeps its state
+    (generations, lock) in a fresh directory under the work directory:
+    never the host's /var/lib/masqc or /run/masqc.  apply writes the
+    script's sysctls itself, so the fragment is checked first (net.* only)
+    and read back afterwards.  Returns the artefact paths."""
+    frag = sysctl_fragment(comp.sysctl) if comp.sysctl else []
+    state = tempfile.mkdtemp(prefix="%s.masqc-state-" % tag, dir=workdir)
+    env = ["env", "MASQC_STATE_DIR=%s" % os.path.join(state, "lib"),
+           "MASQC_RUN_DIR=%s" % os.path.join(state, "run")]
+    masqc, rest = comp.apply_argv[0], comp.apply_argv[1:]
+    arte = []
+    for cmd in ("apply", "diff"):
+        argv = env + [masqc, cmd] + rest
+        r = topo.exec("gw", argv, check=False, timeout=60)
+        log = os.path.join(workdir, "%s.%s.txt" % (tag, cmd))
+        with open(log, "w") as f:
+            f.write("$ %s\n%s%s(exit %d)\n" % (" ".join(shlex.quote(a) for a in argv),
+                                             r.stdout, r.stderr, r.returncode))
+        arte.append(log)
+        if r.returncode != 0:
+            what = ("`masqc apply` in the gateway namespace failed" if cmd == "apply" else
+                    "`masqc diff` after `masqc apply`: the running ruleset is not the "
+                    "compiled one")
+            raise LabError("%s (exit %d; see %s):\n%s" % (
+                what, r.returncode, log, masqc_complaint(r)))
+    import glob as globmod
+    with lab.in_netns(topo.ns("gw")):
+        for key, value in frag:
+            for fn in globmod.glob("/proc/sys/" + key.replace(".", "/")):
+                with open(fn) as fh:
+                    got = fh.read().split()
+                if got != value.split():
+                    raise LabError("after `masqc apply`, %s is %s, expected %s" % (
+                        fn[len("/proc/sys/"):].replace("/", "."), " ".join(got), value))
+    dump = os.path.join(workdir, "%s.loaded.txt" % tag)
+    with open(dump, "w") as f:
+        f.write(topo.exec("gw", ["nft", "list", "ruleset"], check=False).stdout)
+    return arte + [dump]
+
+
 def load_compiled(topo, backend, comp, workdir, tag):
     """Sysctls, then rules, of a Compiled; returns the artefact paths."""
+    if backend == "apply":
+        return apply_rules(topo, comp, workdir, tag)
     arte = []
     if comp.sysctl:
         apply_sysctls(topo, comp.sysctl)
@@ -617,7 +726,8 @@ def backends_for(sc, opts):
     """The scenario's backends, or those asked for on the command line (a
     scenario without a ruleset only ever runs on "none")."""
     if not opts.backends:
-        return list(sc["backends"])
+        # apply needs the script itself, not a prepared ruleset
+        return [b for b in sc["backends"] if not (opts.rules_dir and b == "apply")]
     if "ruleset" not in sc:
         return [b for b in sc["backends"] if b in opts.backends]
     return [b for b in opts.backends if b != "none"]
