@@ -15,20 +15,17 @@
 
 #define DIAG_PRINT_CAP 100
 
-int diag_add(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
-	     const char *hint, const char *fmt, ...)
+int diag_vadd(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
+	      const char *hint, const char *fmt, va_list ap)
 {
 	struct diag *d;
 	struct strbuf sb = { 0 };
-	va_list ap;
 
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 16;
 		q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
 	}
-	va_start(ap, fmt);
 	sb_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	d = &q->v[q->n];
 	d->level = lvl;
 	d->loc = loc ? *loc : loc_internal;
@@ -39,6 +36,17 @@ int diag_add(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
 		q->nerrors++;
 	else if (lvl == DIAG_WARNING)
 		q->nwarnings++;
+	return -1;
+}
+
+int diag_add(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
+	     const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(q, lvl, loc, hint, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

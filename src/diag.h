@@ -11,6 +11,7 @@
 #ifndef MASQC_DIAG_H
 #define MASQC_DIAG_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include "loc.h"
@@ -39,6 +40,9 @@ struct diag_queue {
 /* Queue a diagnostic. Always returns -1 so callers can `return diag_error(...)`. */
 int diag_add(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
 	     const char *hint, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with a va_list (for modules that wrap diag_add). */
+int diag_vadd(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
+	      const char *hint, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 #define diag_error(q, loc, ...)   diag_add((q), DIAG_ERROR, (loc), NULL, __VA_ARGS__)
 #define diag_warning(q, loc, ...) diag_add((q), DIAG_WARNING, (loc), NULL, __VA_ARGS__)
 #define diag_note(q, loc, ...)    diag_add((q), DIAG_NOTE, (loc), NULL, __VA_ARGS__)

@@ -76,14 +76,11 @@ static int nft_error(struct nft_ctx *c, const struct loc *loc, const char *fmt, 
 
 static int nft_error(struct nft_ctx *c, const struct loc *loc, const char *fmt, ...)
 {
-	struct strbuf msg = { 0 };
 	va_list ap;
 
 	va_start(ap, fmt);
-	sb_vaddf(&msg, fmt, ap);
+	diag_vadd(c->dq, DIAG_ERROR, loc, NULL, fmt, ap);
 	va_end(ap);
-	diag_error(c->dq, loc, "%s", sb_str(&msg));
-	sb_free(&msg);
 	c->err = -1;
 	return -1;
 }
