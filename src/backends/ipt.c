@@ -474,21 +474,21 @@ static void ipt_match(struct ipt_ctx *c, const struct ir_match *m, const char *m
 			c->fam == IR_FAM_IPV6 ? "icmpv6-type" : "icmp-type");
 		break;
 	case IR_M_ICMP_TYPES:
-		/* a list arrives here one element at a time (ipt_rule expands it) */
+		/* a list or range arrives here one type at a time (ipt_rule
+		 * expands it) */
 		if (m->u.ports.n != 1 || m->u.ports.v[0].lo != m->u.ports.v[0].hi) {
-			ipt_error(c, &m->loc, "an ICMP type range cannot be written for iptables "
-				  "(--icmp-type takes one type); list the types one by one");
+			ipt_error(c, &m->loc, "internal error: ICMP type range reached --icmp-type");
 			break;
 		}
 		sb_addf(sb, "%s --%s %" PRIu32, ipt_neg(m->neg),
 			c->fam == IR_FAM_IPV6 ? "icmpv6-type" : "icmp-type", m->u.ports.v[0].lo);
 		break;
 	case IR_M_ICMP_CODES:
-		/* follows the type in the same -m icmp (rank 1) */
+		/* follows the type in the same -m icmp (rank 1); a list or
+		 * range arrives one code at a time (ipt_rule expands it) */
 		if (m->neg || m->u.ports.n != 1 || m->u.ports.v[0].lo != m->u.ports.v[0].hi) {
 			ipt_error(c, &m->loc, "iptables matches one ICMP code together with one "
-				  "type (--icmp-type T/C); a code range or a negated code "
-				  "cannot be written");
+				  "type (--icmp-type T/C); a negated code cannot be written");
 			break;
 		}
 		sb_addf(sb, "/%" PRIu32, m->u.ports.v[0].lo);
@@ -576,8 +576,10 @@ static void ipt_match(struct ipt_ctx *c, const struct ir_match *m, const char *m
 struct ipt_pick {
 	const struct ir_addr *saddr, *daddr;	/* the address of this copy, or NULL */
 	const char *iif, *oif;
-	const struct ir_range *port;		/* for an expanded port list */
-	const struct ir_match *port_m;
+	struct ir_range port;			/* the element of port_m of this copy */
+	const struct ir_match *port_m;		/* the expanded port or ICMP type list */
+	struct ir_range code;			/* the element of code_m of this copy */
+	const struct ir_match *code_m;		/* an expanded ICMP code list */
 };
 
 static void ipt_addr_opt(struct ipt_ctx *c, const struct ir_match *m, const struct ir_addr *a,
@@ -675,10 +677,11 @@ static void ipt_modules(struct ipt_ctx *c, const struct ir_rule *r, const struct
 				mm = match_module(c, m);
 				if (!mm || strcmp(mm, mod) != 0)
 					continue;
-				if (m == pk->port_m) {
+				if (m == pk->port_m || m == pk->code_m) {
 					struct ir_match one = *m;
 
-					one.u.ports.v = (struct ir_range *)pk->port;
+					one.u.ports.v = (struct ir_range *)(m == pk->port_m ?
+									    &pk->port : &pk->code);
 					one.u.ports.n = 1;
 					ipt_match(c, &one, mod);
 				} else {
@@ -1054,25 +1057,60 @@ static const struct ir_match *find_list(const struct ir_rule *r, enum ir_match_k
 	return NULL;
 }
 
-static bool ipt_lists_ok(struct ipt_ctx *c, const struct ir_rule *r, const struct ir_match **pm)
+/* ICMP types and codes: --icmp-type takes one of each, so a list or a
+ * range is written one value at a time (the copies are disjoint: a packet
+ * has one type and one code, so it matches at most one copy). */
+static bool icmp_list(const struct ir_match *m)
 {
-	*pm = NULL;
+	return m && (m->kind == IR_M_ICMP_TYPES || m->kind == IR_M_ICMP_CODES);
+}
+
+static unsigned icmp_values(const struct ir_match *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < m->u.ports.n; i++)
+		n += m->u.ports.v[i].hi - m->u.ports.v[i].lo + 1;
+	return n;
+}
+
+/* Element z of an expanded list: a port range as it stands, an ICMP type
+ * or code alone. */
+static struct ir_range list_elem(const struct ir_match *m, unsigned z)
+{
+	if (icmp_list(m)) {
+		for (unsigned i = 0; i < m->u.ports.n; i++) {
+			unsigned w = m->u.ports.v[i].hi - m->u.ports.v[i].lo + 1;
+
+			if (z < w)
+				return (struct ir_range){ m->u.ports.v[i].lo + z, m->u.ports.v[i].lo + z };
+			z -= w;
+		}
+	}
+	return m->u.ports.v[z];
+}
+
+static bool ipt_lists_ok(struct ipt_ctx *c, const struct ir_rule *r, const struct ir_match **pm,
+			 const struct ir_match **pc)
+{
+	*pm = *pc = NULL;
 	for (const struct ir_match *m = r->matches; m; m = m->next) {
 		unsigned n = 0;
 
 		switch (m->kind) {
 		case IR_M_SADDR: case IR_M_DADDR: n = m->u.addrs.n; break;
 		case IR_M_IIF: case IR_M_OIF: n = m->u.ifaces.n; break;
+		case IR_M_ICMP_CODES:
+			n = icmp_values(m);
+			if (n > 1 && !m->neg)
+				*pc = m;
+			break;
 		case IR_M_ICMP_TYPES:
-			if (m->u.ports.n > 1 && find_list(r, IR_M_ICMP_CODES))
-				return ipt_error(c, &m->loc, "a list of ICMP types with a code "
-						 "cannot be written for iptables"), false;
-			/* fall through */
 		case IR_M_SPORT: case IR_M_DPORT:
 			if (m->kind != IR_M_ICMP_TYPES &&
 			    strcmp(match_module(c, m) ? match_module(c, m) : "", "multiport") == 0)
 				continue;
-			n = m->u.ports.n;
+			n = icmp_list(m) ? icmp_values(m) : m->u.ports.n;
 			if (n > 1) {
 				if (*pm)
 					return ipt_error(c, &m->loc, "two port lists in one rule "
@@ -1086,13 +1124,19 @@ static bool ipt_lists_ok(struct ipt_ctx *c, const struct ir_rule *r, const struc
 		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
-		case IR_M_ICMP_CODES:
 			continue;
 		}
 		if (n == 0)
 			return ipt_error(c, &m->loc, "internal error: empty list"), false;
 		/* !{a,b} is "neither": one iptables rule per element would be "not a
 		 * OR not b" -- a different, more permissive rule for ACCEPT */
+		if (n > 1 && m->neg && icmp_list(m))
+			return ipt_error(c, &m->loc, "a negated list or range of ICMP %s cannot "
+					 "be written for iptables: --icmp-type takes one type "
+					 "(and code), and one rule per value would accept what "
+					 "the others exclude; use the nft backend, or name the "
+					 "accepted values", m->kind == IR_M_ICMP_TYPES ? "types" :
+					 "codes"), false;
 		if (n > 1 && m->neg)
 			return ipt_error(c, &m->loc, "a negated list cannot be written for "
 					 "iptables, which takes one value per option"), false;
@@ -1113,10 +1157,10 @@ static unsigned list_n(const struct ir_match *m)
 		return match_builtin(m) ? m->u.addrs.n : 1;
 	case IR_M_IIF: case IR_M_OIF:
 		return m->u.ifaces.n;
-	case IR_M_SPORT: case IR_M_DPORT: case IR_M_ICMP_TYPES:
+	case IR_M_SPORT: case IR_M_DPORT:
 		return m->u.ports.n;
-	case IR_M_ICMP_CODES:
-		return 1;
+	case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
+		return icmp_values(m);
 	case IR_M_PROTO: case IR_M_PORT: case IR_M_TCPFLAGS: case IR_M_TCPOPTION:
 	case IR_M_ICMP: case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE:
 	case IR_M_CTSTATUS: case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC:
@@ -1130,10 +1174,10 @@ static unsigned list_n(const struct ir_match *m)
 
 static void ipt_rule(struct ipt_ctx *c, const struct ir_chain *ch, const struct ir_rule *r)
 {
-	const struct ir_match *s = NULL, *d = NULL, *i = NULL, *o = NULL, *pm;
+	const struct ir_match *s = NULL, *d = NULL, *i = NULL, *o = NULL, *pm, *pc;
 	struct ipt_pick pk = { 0 };
 
-	if (!ipt_lists_ok(c, r, &pm) || !ipt_split_ok(c, r))
+	if (!ipt_lists_ok(c, r, &pm, &pc) || !ipt_split_ok(c, r))
 		return;
 	for (const struct ir_match *m = r->matches; m; m = m->next) {
 		if (m->kind == IR_M_SADDR && match_builtin(m))
@@ -1147,20 +1191,25 @@ static void ipt_rule(struct ipt_ctx *c, const struct ir_chain *ch, const struct 
 	}
 	ipt_location(c, &r->loc);
 	pk.port_m = pm;
-	/* iptables' own nesting: source outer, destination inner; interface
-	 * and port lists (from other dialects) innermost */
+	pk.code_m = pc;
+	/* iptables' own nesting: source outer, destination inner; interface,
+	 * port and ICMP lists (from other dialects) innermost */
 	for (unsigned a = 0; a < list_n(s); a++)
 		for (unsigned b = 0; b < list_n(d); b++)
 			for (unsigned x = 0; x < list_n(i); x++)
 				for (unsigned y = 0; y < list_n(o); y++)
-					for (unsigned z = 0; z < list_n(pm); z++) {
-						pk.saddr = s ? &s->u.addrs.v[a] : NULL;
-						pk.daddr = d ? &d->u.addrs.v[b] : NULL;
-						pk.iif = i ? i->u.ifaces.v[x] : NULL;
-						pk.oif = o ? o->u.ifaces.v[y] : NULL;
-						pk.port = pm ? &pm->u.ports.v[z] : NULL;
-						ipt_rule_targets(c, ch, r, &pk);
-					}
+					for (unsigned z = 0; z < list_n(pm); z++)
+						for (unsigned k = 0; k < list_n(pc); k++) {
+							pk.saddr = s ? &s->u.addrs.v[a] : NULL;
+							pk.daddr = d ? &d->u.addrs.v[b] : NULL;
+							pk.iif = i ? i->u.ifaces.v[x] : NULL;
+							pk.oif = o ? o->u.ifaces.v[y] : NULL;
+							if (pm)
+								pk.port = list_elem(pm, z);
+							if (pc)
+								pk.code = list_elem(pc, k);
+							ipt_rule_targets(c, ch, r, &pk);
+						}
 }
 
 /* ---- tables ------------------------------------------------------------------------ */

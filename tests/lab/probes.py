@@ -95,6 +95,8 @@ def ip6_str(b):
 
 def hostport(addr, port):
     """addr:port, with an IPv6 address in brackets."""
+    if port is None:
+        return ("[%s]" if ":" in addr else "%s") % addr
     return ("[%s]:%d" if ":" in addr else "%s:%d") % (addr, port)
 
 
@@ -643,9 +645,13 @@ def probe_inject(topo, p, timeout):
     """
     family = family_of(p)
     v6 = family == "ipv6"
-    src_role, dst, port = p["from"], addr_of(p["to"], family), int(p["port"])
-    forged = addr_of(p.get("source", src_role), family)
     proto = p.get("proto", "tcp")
+    if proto in ("tcp", "udp") and "port" not in p:
+        raise ProbeError("inject: a %s packet needs a port" % proto)
+    if proto == "icmp" and ("icmp_type" not in p or v6):
+        raise ProbeError("inject: an icmp packet needs icmp_type (IPv4 only)")
+    src_role, dst, port = p["from"], addr_of(p["to"], family), int(p.get("port", 0))
+    forged = addr_of(p.get("source", src_role), family)
     watch = p["watch"]
     sport = random.randrange(20000, 60000)
     nonce = random.getrandbits(32)
@@ -657,8 +663,16 @@ def probe_inject(topo, p, timeout):
         payload = ("MQLAB-INJECT %08x" % nonce).encode()
         l4 = struct.pack("!HHHH", sport, port, 8 + len(payload), 0) + payload
         pnum = 17
+    elif proto == "icmp":
+        # any type and code; the nonce travels in the data, which ICMP
+        # errors and NAT leave alone
+        payload = ("MQLAB-INJECT %08x" % nonce).encode()
+        l4 = struct.pack("!BBHI", int(p["icmp_type"]), int(p.get("icmp_code", 0)), 0,
+                         nonce) + payload
+        l4 = l4[:2] + struct.pack("!H", _csum(l4) or 0xffff) + l4[4:]
+        pnum = 1
     else:
-        raise ProbeError("inject: proto must be tcp or udp, not %r" % proto)
+        raise ProbeError("inject: proto must be tcp, udp or icmp, not %r" % proto)
     if v6:
         a_src = socket.inet_pton(socket.AF_INET6, forged)
         a_dst = socket.inet_pton(socket.AF_INET6, dst)
@@ -666,9 +680,10 @@ def probe_inject(topo, p, timeout):
     else:
         pseudo = socket.inet_aton(forged) + socket.inet_aton(dst) + \
             struct.pack("!BBH", 0, pnum, len(l4))
-    c = _csum(pseudo + l4)
-    off = 16 if pnum == 6 else 6
-    l4 = l4[:off] + struct.pack("!H", c or 0xffff) + l4[off + 2:]
+    if pnum != 1:
+        c = _csum(pseudo + l4)
+        off = 16 if pnum == 6 else 6
+        l4 = l4[:off] + struct.pack("!H", c or 0xffff) + l4[off + 2:]
     if v6:
         iph = struct.pack("!IHBB16s16s", 6 << 28, len(l4), pnum, 64, a_src, a_dst)
     else:
@@ -693,6 +708,8 @@ def probe_inject(topo, p, timeout):
                 return False
             if pnum == 6:
                 return q.get("seq") == nonce
+            if pnum == 1:
+                return ("MQLAB-INJECT %08x" % nonce).encode() in q.get("raw", b"")
             return q.get("payload", b"").endswith(("%08x" % nonce).encode())
         try:
             pkts = _wait(s, wsn, time.monotonic() + timeout, lambda d, a: False,
@@ -704,10 +721,10 @@ def probe_inject(topo, p, timeout):
     if hits:
         q = hits[0]
         return {"outcome": "arrives", "arrived_src": q["src"], "arrived_dst": q["dst"],
-                "arrived_port": q["dport"],
+                "arrived_port": q.get("dport"),
                 "detail": "the %s packet forged from %s arrived at %s as %s -> %s" % (
-                    proto, forged, watch, hostport(q["src"], q["sport"]),
-                    hostport(q["dst"], q["dport"]))}
+                    proto, forged, watch, hostport(q["src"], q.get("sport")),
+                    hostport(q["dst"], q.get("dport")))}
     return {"outcome": "dropped",
             "detail": "nothing from %s reached %s within %.1f s" % (forged, watch, timeout)}
 

@@ -66,8 +66,9 @@ KINDS = {
     "ping": (("from", "to", "expect"),
              ("name", "family", "source", "timeout", "todo", "demo"),
              ("reply", "drop") + ICMP4_OUTCOMES + ICMP6_OUTCOMES),
-    "inject": (("from", "to", "port", "watch", "expect"),
-               ("name", "family", "source", "proto", "tcp_flags", "timeout", "todo"),
+    "inject": (("from", "to", "watch", "expect"),
+               ("name", "family", "source", "port", "proto", "tcp_flags", "icmp_type",
+                "icmp_code", "timeout", "todo"),
                ("arrives", "dropped")),
     "ndisc": (("from", "to", "expect"),
               ("name", "family", "timeout", "todo"),
@@ -193,8 +194,12 @@ def describe(p):
     if k == "ndisc":
         return "%s -> %s neighbour solicitation" % (p["from"], p["to"])
     if k == "inject":
-        return "%s -> %s %s/%s%s forged from %s, watched at %s%s" % (
-            p["from"], p["to"], p.get("proto", "tcp"), p["port"],
+        what = "%s/%s" % (p.get("proto", "tcp"), p.get("port"))
+        if p.get("proto") == "icmp":
+            what = "icmp type %s" % p.get("icmp_type") + (
+                " code %s" % p["icmp_code"] if "icmp_code" in p else "")
+        return "%s -> %s %s%s forged from %s, watched at %s%s" % (
+            p["from"], p["to"], what,
             " [%s]" % p["tcp_flags"] if "tcp_flags" in p else "",
             p.get("source", p["from"]), p["watch"], v6)
     if k == "ftp":
@@ -632,7 +637,7 @@ def service_ports(sc):
             s.add(int(p["port"]))
             if "served_port" in p:
                 s.add(int(p["served_port"]))
-        if p["kind"] == "inject":
+        if p["kind"] == "inject" and "port" in p:
             (tcp if p.get("proto", "tcp") == "tcp" else udp).add(int(p["port"]))
     for c in sc["closed"]:
         proto, _, port = c.partition("/")
