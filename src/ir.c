@@ -252,8 +252,12 @@ void ir_rule_free(struct ir_rule *r)
 	}
 	if (ir_verdict_is_chain(r->verdict.kind))
 		free(r->verdict.u.chain.name);
-	else if (verdict_is_nat(r->verdict.kind))
+	else if (verdict_is_nat(r->verdict.kind)) {
 		addr_free_contents(&r->verdict.u.nat.addr);
+		for (unsigned i = 0; i < r->verdict.u.nat.nrr; i++)
+			addr_free_contents(&r->verdict.u.nat.rr[i].addr);
+		free(r->verdict.u.nat.rr);
+	}
 	free(r);
 }
 
@@ -358,6 +362,13 @@ struct ir_rule *ir_rule_clone(const struct ir_rule *r)
 		c->verdict.u.chain.target = NULL;
 	} else if (verdict_is_nat(r->verdict.kind)) {
 		addr_copy(&c->verdict.u.nat.addr, &r->verdict.u.nat.addr);
+		if (r->verdict.u.nat.nrr) {
+			c->verdict.u.nat.rr = xzalloc(r->verdict.u.nat.nrr * sizeof(struct ir_nat_target));
+			for (unsigned i = 0; i < r->verdict.u.nat.nrr; i++) {
+				c->verdict.u.nat.rr[i] = r->verdict.u.nat.rr[i];
+				addr_copy(&c->verdict.u.nat.rr[i].addr, &r->verdict.u.nat.rr[i].addr);
+			}
+		}
 	}
 	return c;
 }
@@ -897,10 +908,36 @@ static bool verdict_equal(const struct ir_verdict *a, const struct ir_verdict *b
 			return false;
 		if (a->u.nat.has_addr && !addr_equal(&a->u.nat.addr, &b->u.nat.addr))
 			return false;
+		if (a->u.nat.nrr != b->u.nat.nrr)
+			return false;
+		for (unsigned i = 0; i < a->u.nat.nrr; i++)
+			if (a->u.nat.rr[i].port != b->u.nat.rr[i].port ||
+			    a->u.nat.rr[i].weight != b->u.nat.rr[i].weight ||
+			    !addr_equal(&a->u.nat.rr[i].addr, &b->u.nat.rr[i].addr))
+				return false;
 		return !a->u.nat.has_port || (a->u.nat.port_lo == b->u.nat.port_lo &&
 					      a->u.nat.port_hi == b->u.nat.port_hi);
 	}
 	return false;
+}
+
+unsigned ir_nat_rr_period(const struct ir_nat *n)
+{
+	unsigned w = 0;
+
+	for (unsigned i = 0; i < n->nrr; i++)
+		w += n->rr[i].weight;
+	return w;
+}
+
+const struct ir_nat_target *ir_nat_rr_slot(const struct ir_nat *n, unsigned k)
+{
+	for (unsigned i = 0; i < n->nrr; i++) {
+		if (k < n->rr[i].weight)
+			return &n->rr[i];
+		k -= n->rr[i].weight;
+	}
+	return NULL;
 }
 
 bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b)

@@ -234,13 +234,32 @@ enum ir_nat_flags {
 	IR_NAT_RANDOM = 1 << 0, IR_NAT_PERSISTENT = 1 << 1, IR_NAT_FULLY_RANDOM = 1 << 2,
 };
 
+/* One target of a load-shared DNAT (see struct ir_nat). */
+struct ir_nat_target {
+	struct ir_addr addr;	/* one IPv4 address (PREFIX, plen 32) */
+	uint16_t port;		/* 0: keep the packet's port */
+	unsigned weight;	/* consecutive connections it takes, > 0 */
+};
+
 struct ir_nat {
 	bool has_addr;
 	struct ir_addr addr;	/* PREFIX with full plen (one address), RANGE, or IFADDR */
 	bool has_port;
 	uint16_t port_lo, port_hi;
 	uint32_t flags;		/* IR_NAT_* */
+	/* DNAT only, ipmasqadm portfw/mfw load sharing (-p pref): nrr >= 2
+	 * targets taken in turn, in this order, target i for rr[i].weight
+	 * consecutive connections counted by this rule; has_addr and
+	 * has_port are false and addr/ports unused.  Every target has a port
+	 * or none has. */
+	unsigned nrr;
+	struct ir_nat_target *rr;
 };
+
+/* Sum of the weights of a load-shared DNAT (the period of its counter). */
+unsigned ir_nat_rr_period(const struct ir_nat *n);
+/* The target of connection k (0-based, counted by the rule) of a period. */
+const struct ir_nat_target *ir_nat_rr_slot(const struct ir_nat *n, unsigned k);
 
 struct ir_chain;
 

@@ -1826,6 +1826,96 @@ static void fw_dport(struct ir_rule *r, uint8_t proto, uint32_t lo, uint32_t hi,
 	m->u.ports.v[0].hi = hi;
 }
 
+/* Load sharing among several entries for one key (portfw: local address
+ * and port; mfw: mark), ip_masq_portfw.c / ip_masq_mfw.c of 2.2: the
+ * entry at the head of the list takes `pref` new connections, then goes
+ * to the tail.  portfw adds at the head (the last -a is served first),
+ * mfw -A at the tail (script order).  mfw pref 0 never rotates: once such
+ * an entry reaches the head it takes every later connection.
+ * Makes r's DNAT the rotation, or returns the one target it amounts to;
+ * NULL after an error. */
+#define RR_MAX_PERIOD 4096
+
+static const struct lg_forward *fw_share(struct lower *L, const struct lg_forward *f,
+					 struct ir_rule *r, bool quiet)
+{
+	VEC(const struct lg_forward *) v = { 0 };
+	const struct lg_forward *one = NULL;
+	unsigned period = 0;
+
+	for (const struct lg_forward *e = f; e; e = e->next)
+		if (e == f || fw_key_eq(e, f))
+			vec_push(&v, e);
+	if (v.n == 1) {
+		one = f;
+		goto out;
+	}
+	if (f->kind == LG_FW_PORTFW)
+		for (size_t i = 0; i < v.n / 2; i++) {
+			const struct lg_forward *t = v.v[i];
+
+			v.v[i] = v.v[v.n - 1 - i];
+			v.v[v.n - 1 - i] = t;
+		}
+	for (size_t i = 0; i < v.n; i++) {
+		if (v.v[i]->pref == 0) {
+			/* mfw: the rotation stops here for good */
+			if (i > 0 && !quiet)
+				diag_warning(L->pc->dq, &v.v[i]->loc, "an mfw entry with preference 0 "
+					     "takes every connection once the rotation reaches it; "
+					     "masqc sends them all to it from the start (2.2 gave "
+					     "the %zu entr%s before it their turn once first)", i,
+					     i == 1 ? "y" : "ies");
+			one = v.v[i];
+			goto out;
+		}
+		if ((v.v[i]->rport != 0) != (v.v[0]->rport != 0)) {
+			if (!quiet)
+				diag_add(L->pc->dq, DIAG_ERROR, &v.v[i]->loc, "give every entry of this mark a "
+				 "port, or none", "masqc cannot share one mark's connections among "
+				 "targets with and without a port");
+			lerr(L);
+			goto out;
+		}
+		period += v.v[i]->pref;
+	}
+	if (period > RR_MAX_PERIOD) {
+		if (!quiet)
+			diag_add(L->pc->dq, DIAG_ERROR, &f->loc, "smaller preferences keep the rotation the "
+			 "same in proportion", "the preferences of the entries for this %s add up to "
+			 "%u; masqc writes one slot per connection of the rotation and allows %u",
+			 f->kind == LG_FW_MFW ? "mark" : "address and port", period, RR_MAX_PERIOD);
+		lerr(L);
+		goto out;
+	}
+	r->verdict.kind = IR_V_DNAT;
+	r->verdict.u.nat.nrr = (unsigned)v.n;
+	r->verdict.u.nat.rr = xzalloc(v.n * sizeof(struct ir_nat_target));
+	for (size_t i = 0; i < v.n; i++) {
+		addr_copy(&r->verdict.u.nat.rr[i].addr, &v.v[i]->raddr);
+		r->verdict.u.nat.rr[i].addr.plen = 32;
+		r->verdict.u.nat.rr[i].port = v.v[i]->rport;
+		r->verdict.u.nat.rr[i].weight = v.v[i]->pref;
+	}
+	if (!quiet)
+		diag_note(L->pc->dq, &f->loc, "%zu targets share this %s's new connections in turn, "
+		  "each as many in a row as its preference (%s): a counter in the rule (nft "
+		  "numgen, iptables -m statistic --mode nth)", v.n,
+		  f->kind == LG_FW_MFW ? "mark" : "address and port",
+		  f->kind == LG_FW_MFW ? "-A order" : "the last -a first, as 2.2 kept them");
+out:
+	vec_free(&v);
+	return one;
+}
+
+static void fw_dnat(struct lower *L, const struct lg_forward *f, struct ir_rule *r, bool quiet)
+{
+	const struct lg_forward *one = fw_share(L, f, r, quiet);
+
+	if (one)
+		dnat_to(r, &one->raddr, one->rport);
+}
+
 static int forward_rules(struct lower *L)
 {
 	int ret = 0;
@@ -1837,13 +1927,8 @@ static int forward_rules(struct lower *L)
 		for (struct lg_forward *e = L->st->fws; e != f; e = e->next)
 			if (fw_key_eq(e, f))
 				dup = true;
-		if (dup) {
-			diag_warning(L->pc->dq, &f->loc, "several targets for one %s were a "
-				     "weighted round robin (-p pref); masqc forwards all of them to "
-				     "the first target only", f->kind == LG_FW_MFW ? "mark" :
-				     "local address and port");
-			continue;
-		}
+		if (dup)
+			continue;	/* part of the first entry's rotation (fw_share) */
 		switch (f->kind) {
 		case LG_FW_PORTFW:
 			if (f->proto != P_TCP && f->proto != P_UDP) {
@@ -1857,7 +1942,7 @@ static int forward_rules(struct lower *L)
 			m_addr(r, true, &f->laddr, false);
 			fw_dport(r, f->proto, f->lport, f->lport, &f->loc);
 			s_ctmark_or(r, LG_CT_FWD, &f->loc);
-			dnat_to(r, &f->raddr, f->rport);
+			fw_dnat(L, f, r, false);
 			ir_chain_insert(L->nat_pre, r, 0);
 			break;
 		case LG_FW_MFW: {
@@ -1876,7 +1961,7 @@ static int forward_rules(struct lower *L)
 				if (f->rport)
 					m_proto(r, pp[i], false, &f->loc);
 				s_ctmark_or(r, LG_CT_FWD, &f->loc);
-				dnat_to(r, &f->raddr, f->rport);
+				fw_dnat(L, f, r, i > 0);
 				ir_chain_insert(L->nat_pre, r, 0);
 			}
 			break;

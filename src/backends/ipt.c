@@ -580,6 +580,7 @@ struct ipt_pick {
 	const struct ir_match *port_m;		/* the expanded port or ICMP type list */
 	struct ir_range code;			/* the element of code_m of this copy */
 	const struct ir_match *code_m;		/* an expanded ICMP code list */
+	unsigned rr;				/* load-shared DNAT: slot + 1 of this line */
 };
 
 static void ipt_addr_opt(struct ipt_ctx *c, const struct ir_match *m, const struct ir_addr *a,
@@ -958,6 +959,32 @@ static void ipt_location(struct ipt_ctx *c, const struct loc *loc)
 }
 
 /* One line: -A chain, the matches of this copy, one target. */
+/* Load-shared DNAT (struct ir_nat rr), slot k of the period W: one rule
+ * per slot, each taking the first of every W - k connections that reach
+ * it (-m statistic --mode nth --packet 0 matches the 1st, W-k+1st, ...),
+ * so that the rules in order take connections 1, 2, ..., W of each
+ * period exactly as nft's `numgen inc mod W` does; the last is
+ * unconditional.  Every nth counter belongs to its rule, and a rule only
+ * counts the connections the earlier ones left. */
+static void ipt_rr_line(struct ipt_ctx *c, const struct ir_verdict *v, unsigned k)
+{
+	const struct ir_nat_target *t = ir_nat_rr_slot(&v->u.nat, k);
+	unsigned period = ir_nat_rr_period(&v->u.nat);
+	struct ir_verdict one = *v;
+
+	if (k + 1 < period)
+		sb_addf(c->sb, " -m statistic --mode nth --every %u --packet 0", period - k);
+	memset(&one.u.nat, 0, sizeof(one.u.nat));
+	one.u.nat.has_addr = true;
+	one.u.nat.addr = t->addr;
+	if (t->port) {
+		one.u.nat.has_port = true;
+		one.u.nat.port_lo = one.u.nat.port_hi = t->port;
+	}
+	one.u.nat.flags = v->u.nat.flags;
+	ipt_verdict(c, &one);
+}
+
 static void ipt_line(struct ipt_ctx *c, const struct ir_chain *ch, const struct ir_rule *r,
 		     const struct ipt_pick *pk, const struct ir_stmt *stmt)
 {
@@ -985,6 +1012,8 @@ static void ipt_line(struct ipt_ctx *c, const struct ir_chain *ch, const struct 
 	ipt_modules(c, r, pk);
 	if (stmt)
 		ipt_stmt(c, stmt);
+	else if (pk->rr)
+		ipt_rr_line(c, &r->verdict, pk->rr - 1);
 	else
 		ipt_verdict(c, &r->verdict);
 	sb_addc(c->sb, '\n');
@@ -1044,6 +1073,14 @@ static void ipt_rule_targets(struct ipt_ctx *c, const struct ir_chain *ch,
 {
 	for (const struct ir_stmt *s = r->stmts; s; s = s->next)
 		ipt_line(c, ch, r, pk, s);
+	if (r->verdict.kind == IR_V_DNAT && r->verdict.u.nat.nrr) {
+		struct ipt_pick one = *pk;
+		unsigned period = ir_nat_rr_period(&r->verdict.u.nat);
+
+		for (one.rr = 1; one.rr <= period; one.rr++)
+			ipt_line(c, ch, r, &one, NULL);
+		return;
+	}
 	if (r->verdict.kind != IR_V_NONE || !r->stmts)
 		ipt_line(c, ch, r, pk, NULL);
 }
@@ -1192,6 +1229,13 @@ static void ipt_rule(struct ipt_ctx *c, const struct ir_chain *ch, const struct 
 	ipt_location(c, &r->loc);
 	pk.port_m = pm;
 	pk.code_m = pc;
+	if (r->verdict.kind == IR_V_DNAT && r->verdict.u.nat.nrr &&
+	    list_n(s) * list_n(d) * list_n(i) * list_n(o) * list_n(pm) * list_n(pc) > 1) {
+		/* each copy would count its own connections */
+		ipt_error(c, &r->verdict.loc, "a load-shared DNAT in a rule that needs several "
+			  "iptables rules cannot be written for iptables");
+		return;
+	}
 	/* iptables' own nesting: source outer, destination inner; interface,
 	 * port and ICMP lists (from other dialects) innermost */
 	for (unsigned a = 0; a < list_n(s); a++)

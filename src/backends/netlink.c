@@ -2372,6 +2372,70 @@ static void verdict_nat_nl(struct nlr *r, const struct ir_verdict *v, uint32_t t
 	nls_barrier(r, e, NULL, NULL);
 }
 
+/* Load-shared DNAT (struct ir_nat rr): what nft 1.0.6 makes of
+ * `dnat [ip] to numgen inc mod W map { 0 : A [. port], ... }` -- an
+ * anonymous constant map "__map%d" from integer (host byte order) to
+ * ipv4_addr, or to the concatenation ipv4_addr . inet_service, one
+ * element per slot; numgen into reg 1, the lookup's data back into reg 1
+ * (the port, if any, in the next 32-bit register), and the nat. */
+enum { DT_INTEGER = 4 };
+
+static void verdict_nat_rr_nl(struct nlr *r, const struct ir_verdict *v)
+{
+	const struct ir_nat *n = &v->u.nat;
+	unsigned period = ir_nat_rr_period(n);
+	bool ports = n->rr[0].port != 0;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	struct nftnl_expr *ng = x_new("numgen"), *lk, *e = x_new("nat");
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NL_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "__map%d");
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, nl_nfproto(r->c->fam));
+	nftnl_set_set_u32(s, NFTNL_SET_ID, ++r->c->set_id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, DT_INTEGER);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, ports ? (DT_IPADDR << 6) | DT_INET_SERVICE : DT_IPADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, ports ? 8 : 4);
+	for (unsigned k = 0; k < period; k++) {
+		const struct ir_nat_target *t = ir_nat_rr_slot(n, k);
+		struct nftnl_set_elem *el = elem_new((const uint8_t *)&k, 4, 0);
+		uint8_t data[8] = { 0 };
+
+		memcpy(data, t->addr.lo, 4);
+		data[4] = (uint8_t)(t->port >> 8);
+		data[5] = (uint8_t)t->port;
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, data, ports ? 8 : 4);
+		nftnl_set_elem_add(s, el);
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, period);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, BO_HOST);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, ports ? 0 : BO_BIG);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	vec_push(&r->sets, s);
+
+	nftnl_expr_set_u32(ng, NFTNL_EXPR_NG_DREG, NL_REG1);
+	nftnl_expr_set_u32(ng, NFTNL_EXPR_NG_MODULUS, period);
+	nftnl_expr_set_u32(ng, NFTNL_EXPR_NG_TYPE, NFT_NG_INCREMENTAL);
+	nftnl_expr_set_u32(ng, NFTNL_EXPR_NG_OFFSET, 0);
+	lk = x_lookup(s, NL_REG1, false);
+	nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_DREG, NL_REG1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nl_nfproto(r->c->fam));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NL_REG1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NL_REG1);
+	if (ports) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NL_REG32_01);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, NL_REG32_01);
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_MAP_IPS |
+			   (ports ? NF_NAT_RANGE_PROTO_SPECIFIED : 0) | nat_flags(n->flags));
+	nls_barrier(r, ng, lk, e);
+}
+
 static void verdict_masq_nl(struct nlr *r, const struct ir_verdict *v, bool redir)
 {
 	const struct ir_nat *n = &v->u.nat;
@@ -2446,7 +2510,10 @@ static int verdict_one_nl(struct nlr *r, const struct ir_chain *ch, const struct
 		verdict_nat_nl(r, v, NFT_NAT_SNAT);
 		break;
 	case IR_V_DNAT:
-		verdict_nat_nl(r, v, NFT_NAT_DNAT);
+		if (v->u.nat.nrr)
+			verdict_nat_rr_nl(r, v);
+		else
+			verdict_nat_nl(r, v, NFT_NAT_DNAT);
 		break;
 	}
 	return 0;

@@ -994,10 +994,40 @@ static void nft_nat_ports(struct strbuf *sb, const struct ir_nat *n)
 		sb_addf(sb, "-%u", n->port_hi);
 }
 
+/* Load sharing (struct ir_nat rr): a counter of the rule's connections
+ * picks the target, one map element per slot of the period. */
+static void verdict_nat_rr(struct nft_ctx *c, const struct ir_verdict *v)
+{
+	const struct ir_nat *n = &v->u.nat;
+	unsigned period = ir_nat_rr_period(n);
+	bool ports = n->rr[0].port != 0;
+
+	if (c->fam != IR_FAM_IPV4) {
+		nft_error(c, &v->loc, "internal error: load-shared DNAT outside IPv4");
+		return;
+	}
+	sb_addf(c->sb, "dnat %sto numgen inc mod %u map { ", ports ? "ip " : "", period);
+	for (unsigned k = 0; k < period; k++) {
+		const struct ir_nat_target *t = ir_nat_rr_slot(n, k);
+
+		sb_addf(c->sb, "%s%u : ", k ? ", " : "", k);
+		nft_addr(c->sb, &t->addr);
+		if (ports)
+			sb_addf(c->sb, " . %u", t->port);
+	}
+	sb_add(c->sb, " }");
+	nft_nat_flags(c->sb, n->flags);
+}
+
 static void verdict_nat(struct nft_ctx *c, const struct ir_verdict *v, const char *kw)
 {
 	const struct ir_nat *n = &v->u.nat;
 	bool br = c->fam == IR_FAM_IPV6 && n->has_addr && n->has_port;
+
+	if (n->nrr) {
+		verdict_nat_rr(c, v);
+		return;
+	}
 
 	sb_addf(c->sb, "%s to ", kw);
 	if (n->has_addr) {

@@ -545,6 +545,71 @@ static void case_forwards(void)
 	run_free(&R);
 }
 
+static struct lg_forward *mfw(unsigned mark, const char *host, uint16_t port, unsigned pref)
+{
+	struct lg_forward *f = xzalloc(sizeof(*f));
+
+	f->kind = LG_FW_MFW;
+	f->loc = at();
+	f->fwmark = mark;
+	addr(&f->raddr, host);
+	f->rport = port;
+	f->pref = pref;
+	f->add = true;
+	return f;
+}
+
+/* ipmasqadm load sharing: the order and weights 2.2 used, pref 0, mixed ports. */
+static void case_load_share(void)
+{
+	struct run R;
+	struct lg_forward *f;
+	const char *hosts[] = { "192.168.1.10", "192.168.1.11" };
+
+	run_init(&R);
+	for (int i = 0; i < 2; i++) {
+		f = xzalloc(sizeof(*f));
+		f->kind = LG_FW_PORTFW;
+		f->loc = at();
+		f->proto = 6;
+		addr(&f->laddr, "198.51.100.1");
+		f->lport = 80;
+		addr(&f->raddr, hosts[i]);
+		f->rport = 80;
+		f->pref = (unsigned)(3 - i);
+		f->add = true;
+		lg_apply_forward(&R.pc, f);
+	}
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.20", 0, 1));
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.21", 0, 2));
+	run_lower(&R, "share", LG_GEN_AUTO);
+	want(&R, "dnat ip to numgen inc mod 5 map { 0 : 192.168.1.11 . 80, 1 : 192.168.1.11 . 80, "
+	     "2 : 192.168.1.10 . 80, 3 : 192.168.1.10 . 80, 4 : 192.168.1.10 . 80 }",
+	     "portfw: the last added first, each its pref in a row");
+	want(&R, "meta mark 0x5 ct state new counter ct mark set ct mark | 0x40000000 dnat to "
+	     "numgen inc mod 3 map { 0 : 192.168.1.20, 1 : 192.168.1.21, 2 : 192.168.1.21 }",
+	     "mfw: -A order, no port");
+	ok(has_diag(&R, DIAG_NOTE, "share this mark's new connections"), "load sharing noted");
+	run_free(&R);
+
+	run_init(&R);
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.20", 0, 1));
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.21", 0, 0));
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.22", 0, 1));
+	run_lower(&R, "share-pref0", LG_GEN_AUTO);
+	want(&R, "dnat to 192.168.1.21", "mfw pref 0: that entry keeps every connection");
+	ok(has_diag(&R, DIAG_WARNING, "preference 0"), "mfw pref 0 warned");
+	run_free(&R);
+
+	run_init(&R);
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.20", 25, 1));
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.21", 0, 1));
+	run_lower(&R, "share-mixed", LG_GEN_AUTO);
+	ok(R.lower_rc != 0 || diag_has_errors(&R.dq), "mfw mixed ports: lowering fails");
+	ok(has_diag(&R, DIAG_ERROR, "with and without a port"), "mfw mixed ports refused");
+	run_free(&R);
+}
+
 static void case_fwadm_misc(void)
 {
 	struct run R;
@@ -625,6 +690,7 @@ int main(int argc, char **argv)
 	case_syn_ports();
 	case_model();
 	case_forwards();
+	case_load_share();
 	case_fwadm_misc();
 	return done_testing();
 }
