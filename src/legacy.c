@@ -1750,17 +1750,152 @@ static bool any_target(const struct lg_state *st, enum lg_target t, struct loc *
  * 61000:65095 in its input chain, as the "stronger" HOWTO scripts do) refuses
  * them -- less permissive than 2.x, never more; say so where the helper is
  * loaded. */
-static void masq_helper_ports(struct lower *L)
+static void masq_helper_ports_24(struct lower *L)
 {
-	uint16_t lo = L->gen == LG_GEN_20 ? 60000 : 61000;
+	uint16_t lo = 61000;
 
 	for (const struct ir_helper *h = L->pc->rs->helpers; h; h = h->next)
 		diag_add(L->pc->dq, DIAG_WARNING, &h->loc,
 			 "a rule that accepts that port range does not match them; accept "
 			 "ct state related (or the helper's ports) as well",
 			 "connections the %s helper opens for masqueraded hosts keep their own "
-			 "source port; Linux %s moved them into the masquerade range %u-%u",
-			 h->name, L->gen == LG_GEN_20 ? "2.0" : L->gen == LG_GEN_22 ? "2.2" : "2.4",
+			 "source port, not one of the masquerade range %u-%u",
+			 h->name, lo, lo + 4095);
+}
+
+/* The helper view of the input and output chains (2.0/2.2).
+ *
+ * 2.x gave a helper's connection (FTP data, IRC DCC) its own masquerade
+ * port from the generation's range; today the helper's NAT keeps the
+ * inside host's port.  The packets of such a connection on the outside
+ * carry that port on the gateway's side: as destination port when they
+ * come in (active FTP: the server's connection, original direction,
+ * DNATed; passive FTP: the server's answers, reply direction, of a
+ * SNATed connection) and as source port when they leave.  The kernel
+ * marks these connections "expected", and they inherit the ct mark of
+ * the connection that opened them, so the masquerade bit says whose they
+ * are.
+ *
+ * Those packets go (goto) to a copy of the chain in which each test of
+ * that port reads as 2.x would have answered it for a port of the range:
+ * a test that holds for the whole range is dropped, a rule whose test
+ * holds for none of it is left out, and a test that holds for part of it
+ * -- where 2.x's answer depended on the port it picked -- is read the less
+ * permissive way: an ACCEPT rule is left out, a DENY/REJECT rule matches.
+ * Rules with other targets keep testing the real port.  The copy ends like
+ * the chain, with its policy. */
+static bool range_covers(const struct ir_match *m, uint32_t lo, uint32_t hi, bool *some)
+{
+	/* *some: the match holds for some port of lo..hi; returns: for all */
+	uint64_t in = 0, width = hi - lo + 1;
+
+	for (unsigned i = 0; i < m->u.ports.n; i++) {
+		uint32_t a = m->u.ports.v[i].lo > lo ? m->u.ports.v[i].lo : lo;
+		uint32_t b = m->u.ports.v[i].hi < hi ? m->u.ports.v[i].hi : hi;
+
+		if (a <= b)
+			in += b - a + 1;	/* ranges of one match do not overlap */
+	}
+	if (in > width)
+		in = width;
+	if (m->neg)
+		in = width - in;
+	*some = in > 0;
+	return in == width;
+}
+
+/* The copy of r for the view, or NULL when it can never match there;
+ * *changed: some test was read differently. */
+static struct ir_rule *helper_view_rule(const struct ir_rule *r, enum ir_match_kind kind,
+					uint32_t lo, uint32_t hi, bool *changed)
+{
+	struct ir_rule *c = ir_rule_clone(r);
+	bool restrictive = c->verdict.kind == IR_V_DROP || c->verdict.kind == IR_V_REJECT;
+
+	for (struct ir_match *m = c->matches, *next; m; m = next) {
+		bool some, all;
+
+		next = m->next;
+		if (m->kind != kind || (m->l4proto != P_TCP && m->l4proto != P_UDP))
+			continue;
+		all = range_covers(m, lo, hi, &some);
+		if (!some || (!all && c->verdict.kind == IR_V_ACCEPT)) {
+			*changed = true;
+			ir_rule_free(c);
+			return NULL;
+		}
+		if (all || restrictive) {
+			*changed = true;
+			ir_match_remove(c, m);
+		}
+	}
+	return c;
+}
+
+static bool helper_view(struct lower *L, struct ir_chain *ch, bool out)
+{
+	enum ir_match_kind kind = out ? IR_M_SPORT : IR_M_DPORT;
+	uint32_t lo = L->gen == LG_GEN_20 ? 60000 : 61000, hi = lo + 4095;
+	const struct loc *loc = &L->pc->rs->helpers->loc;
+	char *name = xasprintf("%s.helper", ch->name);
+	struct ir_chain *view;
+	bool changed = false;
+
+	if (ir_chain_find(L->t, name)) {
+		free(name);
+		return false;
+	}
+	view = ir_chain_new_user(L->t, name, loc);
+	for (const struct ir_rule *r = ch->rules; r; r = r->next) {
+		struct ir_rule *c = helper_view_rule(r, kind, lo, hi, &changed);
+
+		if (c)
+			ir_chain_insert(view, c, 0);
+	}
+	if (!changed) {
+		ir_chain_delete(view);
+		free(name);
+		return false;
+	}
+	/* in: (original, DNAT) and (reply, SNAT); out: the other two */
+	for (int i = 1; i >= 0; i--) {
+		bool reply = (i == 1) != out;
+		struct ir_rule *d = ir_rule_new(loc);
+
+		m_ctdir(d, reply);
+		ir_match_new(d, IR_M_CTSTATUS, loc)->u.bits = IR_CTS_EXPECTED;
+		ir_match_new(d, IR_M_CTSTATE, loc)->u.bits = (i == 1) ? IR_CT_SNAT : IR_CT_DNAT;
+		m_ctmark(d, LG_CT_MASQ, LG_CT_MASQ, false);
+		d->verdict.kind = IR_V_GOTO;
+		d->verdict.loc = *loc;
+		d->verdict.u.chain.name = xstrdup(name);
+		ir_chain_insert(ch, d, 1);
+	}
+	free(name);
+	return true;
+}
+
+static void masq_helper_ports(struct lower *L, struct ir_chain *input, struct ir_chain *output)
+{
+	uint16_t lo = L->gen == LG_GEN_20 ? 60000 : 61000;
+
+	if (!L->pc->rs->helpers)
+		return;
+	if (L->gen == LG_GEN_24) {
+		masq_helper_ports_24(L);
+		return;
+	}
+	/* no test of those ports: 2.x's choice of port made no difference */
+	if (!(helper_view(L, input, false) | helper_view(L, output, true)))
+		return;
+	for (const struct ir_helper *h = L->pc->rs->helpers; h; h = h->next)
+		diag_add(L->pc->dq, DIAG_WARNING, &h->loc,
+			 "a rule that tests only part of that range is read the less permissive "
+			 "way: ACCEPT does not match, DENY and REJECT do",
+			 "connections the %s helper opens for masqueraded hosts keep the inside "
+			 "host's port, where Linux %s gave them one of the masquerade range %u-%u; "
+			 "the input and output chains test them as if their port on the gateway's "
+			 "side were in that range", h->name, L->gen == LG_GEN_20 ? "2.0" : "2.2",
 			 lo, lo + 4095);
 }
 
@@ -2097,7 +2232,7 @@ int lg_lower(struct parse_ctx *pc, enum lg_generation gen)
 		lower_builtin(&L, acct_out, chain_by_kind(st, LG_CH_ACCT_OUT), CTX_ACCT_OUT);
 		if (L.masq) {
 			masq_rules(&L);
-			masq_helper_ports(&L);
+			masq_helper_ports(&L, input, output);
 		}
 		forward_rules(&L);
 		timeouts(&L);

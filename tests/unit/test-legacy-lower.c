@@ -610,6 +610,73 @@ static void case_load_share(void)
 	run_free(&R);
 }
 
+/* The helper view (2.0/2.2): a helper's connections are tested as if
+ * their gateway-side port were one of the masquerade range. */
+static void helper_view_case(enum lg_generation gen, const char *name)
+{
+	struct run R;
+	struct lg_rule *r;
+	struct ir_helper *h = xzalloc(sizeof(*h));
+
+	run_init(&R);
+	h->name = xstrdup("ftp");
+	h->l4proto = 6;
+	h->ports = xzalloc(sizeof(*h->ports));
+	h->ports[0].lo = h->ports[0].hi = 21;
+	h->nports = 1;
+	h->nat = true;
+	h->loc = at();
+	ir_add_helper(R.pc.rs, h);
+	r = rule(LG_IPCHAINS, LG_T_MASQ);
+	chains_add(&R, "forward", r);
+	r = rule(LG_IPCHAINS, LG_T_ACCEPT);	/* whole range: always */
+	r->proto = 6;
+	ports(&r->dport, 60000, 65535, false);
+	chains_add(&R, "input", r);
+	r = rule(LG_IPCHAINS, LG_T_ACCEPT);	/* part of it: ACCEPT never */
+	r->proto = 6;
+	ports(&r->dport, 61000, 62000, false);
+	chains_add(&R, "input", r);
+	r = rule(LG_IPCHAINS, LG_T_DENY);	/* part of it: DENY always */
+	r->proto = 17;
+	ports(&r->dport, 64000, 64100, false);
+	chains_add(&R, "input", r);
+	r = rule(LG_IPCHAINS, LG_T_ACCEPT);	/* none of it: never */
+	r->proto = 17;
+	ports(&r->dport, 53, 53, false);
+	chains_add(&R, "input", r);
+	r = rule(LG_IPCHAINS, LG_T_ACCEPT);	/* sport in output: whole range */
+	r->proto = 6;
+	ports(&r->sport, 0, 1023, true);
+	chains_add(&R, "output", r);
+	run_lower(&R, name, gen);
+	if (gen == LG_GEN_24) {
+		want_not(&R, ".helper", "2.4: helpers kept ports there too, no view");
+		ok(has_diag(&R, DIAG_WARNING, "keep their own source port"), "2.4: warned");
+		run_free(&R);
+		return;
+	}
+	want(&R, "ct direction original ct status & expected != 0 ct status & dnat != 0 "
+	     "ct mark & 0x80000000 == 0x80000000 counter goto legacy_input.helper", "input dispatch in");
+	want(&R, "ct direction reply ct status & expected != 0 ct status & snat != 0 "
+	     "ct mark & 0x80000000 == 0x80000000 counter goto legacy_input.helper", "input dispatch reply");
+	want(&R, "ct direction reply ct status & expected != 0 ct status & dnat != 0 "
+	     "ct mark & 0x80000000 == 0x80000000 counter goto legacy_output.helper", "output dispatch");
+	want(&R, "chain legacy_input.helper {\n\t\tmeta l4proto tcp counter accept\n"
+	     "\t\tmeta l4proto udp counter drop\n\t}", "view: all -> test dropped, part ACCEPT "
+	     "and none left out, part DENY matches");
+	want(&R, "chain legacy_output.helper {\n\t\tmeta l4proto tcp counter accept\n\t}",
+	     "output view: sport");
+	ok(has_diag(&R, DIAG_WARNING, "as if their port on the gateway's side"), "view warned");
+	run_free(&R);
+}
+
+static void case_helper_view(void)
+{
+	helper_view_case(LG_GEN_22, "helperview22");
+	helper_view_case(LG_GEN_24, "helperview24");
+}
+
 static void case_fwadm_misc(void)
 {
 	struct run R;
@@ -691,6 +758,7 @@ int main(int argc, char **argv)
 	case_model();
 	case_forwards();
 	case_load_share();
+	case_helper_view();
 	case_fwadm_misc();
 	return done_testing();
 }
