@@ -806,6 +806,25 @@ int lg_apply_forward(struct parse_ctx *pc, struct lg_forward *fw)
 
 	st->any = true;
 	fw->next = NULL;
+	if (fw->edit) {
+		/* ip_masq_mfw.c __mfw_edithost: every entry of the mark whose
+		 * address and port match (an address or port not given matches
+		 * any) takes the new preference; none: -ESRCH */
+		for (struct lg_forward *e = st->fws; e; e = e->next)
+			if (e->kind == fw->kind && e->fwmark == fw->fwmark &&
+			    (fw->raddr.plen == 0 || addr_eq(&e->raddr, &fw->raddr)) &&
+			    (fw->rport == 0 || e->rport == fw->rport)) {
+				e->pref = fw->pref;
+				found = true;
+			}
+		if (!found) {
+			diag_error(pc->dq, &fw->loc, "no such forwarding entry to change");
+			fw_free(fw);
+			return -1;
+		}
+		fw_free(fw);
+		return 0;
+	}
 	if (fw->flush || !fw->add) {
 		for (pp = &st->fws; *pp;) {
 			struct lg_forward *e = *pp;
@@ -829,13 +848,25 @@ int lg_apply_forward(struct parse_ctx *pc, struct lg_forward *fw)
 		fw_free(fw);
 		return 0;
 	}
-	for (struct lg_forward *e = st->fws; e; e = e->next)
-		if (fw_same(e, fw)) {
-			diag_error(pc->dq, &fw->loc, "this forwarding entry already exists "
-				   "(the kernel refused duplicates)");
+	for (struct lg_forward *e = st->fws; e; e = e->next) {
+		if (!fw_same(e, fw))
+			continue;
+		if (fw->kind == LG_FW_PORTFW) {
+			/* ip_masq_portfw.c ip_portfw_add: an existing entry
+			 * only takes the new preference */
+			diag_note(pc->dq, &fw->loc, "this port forward exists already; as in 2.2, "
+				  "adding it again only sets its preference to %u", fw->pref);
+			e->pref = fw->pref;
 			fw_free(fw);
-			return -1;
+			return 0;
 		}
+		if (fw->kind == LG_FW_MFW)
+			break;	/* mfw_addhost adds a second entry for the same host */
+		diag_error(pc->dq, &fw->loc, "this forwarding entry already exists "
+			   "(the kernel refused duplicates)");
+		fw_free(fw);
+		return -1;
+	}
 	if (st->fws_tail)
 		st->fws_tail->next = fw;
 	else

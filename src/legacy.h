@@ -156,6 +156,7 @@ struct lg_forward {
 	bool autofw_notimer;		/* AUTOFW -u: no 15 s window after the control port */
 	bool autofw_insecure;		/* AUTOFW -i: any host may use the ports once triggered */
 	bool add;			/* true: -a/-A/-I; false: -d/-D (delete) */
+	bool edit;			/* mfw -E: set pref of the matching entries */
 	bool flush;			/* -f/-F/-C: flush all of this kind */
 	struct lg_forward *next;
 };

@@ -292,16 +292,14 @@ static int mfw(struct mq *m, struct lg_forward **out)
 	}
 	if (!command)
 		return lgp_err(p, &p->cmd->loc, mfw_usage, "%s: no command", m->tool);
-	if (command == 'L' || command == 'S' || command == 'E') {
-		if (command == 'E')
-			diag_add(p->pc->dq, DIAG_WARNING, &cmd_w->loc, NULL, "%s -E only changes the preference "
-				 "of an existing entry (load sharing among several -r); not modelled, ignored",
-				 m->tool);
-		else
-			diag_note(p->pc->dq, &cmd_w->loc, "%s -%c changes nothing in the ruleset; ignored",
-				  m->tool, command);
+	if (command == 'L' || command == 'S') {
+		diag_note(p->pc->dq, &cmd_w->loc, "%s -%c changes nothing in the ruleset; ignored",
+			  m->tool, command);
 		return 0;
 	}
+	if (command == 'E' && !pw)
+		return lgp_err(p, &cmd_w->loc, "-E -m FWMARK [-r RADDR [RPORT]] -p PREF",
+			       "%s -E without -p changes nothing", m->tool);
 	if (command == 'F' && (mw || rw[0]))
 		return lgp_err(p, &cmd_w->loc, NULL, "incompatible options specified");
 	if (mw) {
@@ -321,6 +319,7 @@ static int mfw(struct mq *m, struct lg_forward **out)
 	f = fw_new(m, LG_FW_MFW);
 	f->fwmark = mark;
 	f->add = command == 'A' || command == 'I';
+	f->edit = command == 'E';
 	f->flush = command == 'F';
 	if (rw[0] && host_addr(m, rw[0], &f->raddr, false))
 		goto fail;

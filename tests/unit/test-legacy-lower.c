@@ -601,6 +601,27 @@ static void case_load_share(void)
 	ok(has_diag(&R, DIAG_WARNING, "preference 0"), "mfw pref 0 warned");
 	run_free(&R);
 
+	/* mfw -E sets the preference of the matching entries; none: error */
+	run_init(&R);
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.20", 0, 1));
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.21", 0, 1));
+	f = mfw(5, "192.168.1.20", 0, 3);
+	f->add = false;
+	f->edit = true;
+	ok(lg_apply_forward(&R.pc, f) == 0, "mfw -E of an entry");
+	run_lower(&R, "share-edit", LG_GEN_AUTO);
+	want(&R, "numgen inc mod 4 map { 0 : 192.168.1.20, 1 : 192.168.1.20, 2 : 192.168.1.20, "
+	     "3 : 192.168.1.21 }", "mfw -E: the new preference");
+	run_free(&R);
+	run_init(&R);
+	lg_apply_forward(&R.pc, mfw(5, "192.168.1.20", 0, 1));
+	f = mfw(6, "192.168.1.20", 0, 3);
+	f->add = false;
+	f->edit = true;
+	ok(lg_apply_forward(&R.pc, f) != 0 && has_diag(&R, DIAG_ERROR, "no such forwarding entry"),
+	   "mfw -E of no entry refused");
+	run_free(&R);
+
 	run_init(&R);
 	lg_apply_forward(&R.pc, mfw(5, "192.168.1.20", 25, 1));
 	lg_apply_forward(&R.pc, mfw(5, "192.168.1.21", 0, 1));
