@@ -175,6 +175,9 @@ static void stmt_free(struct ir_stmt *s)
 	case IR_S_CT_HELPER:
 		free(s->u.str);
 		break;
+	case IR_S_DYNSET:
+		free(s->u.dynset.map);
+		break;
 	case IR_S_MARK:
 	case IR_S_CONNMARK:
 	case IR_S_TOS:
@@ -227,6 +230,25 @@ static bool verdict_is_nat(enum ir_verdict_kind k)
 	return false;
 }
 
+/* The named-map part of a NAT verdict (ir_nat.addr_map). */
+static void nat_map_free(struct ir_nat *n)
+{
+	free(n->addr_map);
+	n->addr_map = NULL;
+}
+
+static void nat_map_copy(struct ir_nat *d, const struct ir_nat *s)
+{
+	d->addr_map = s->addr_map ? xstrdup(s->addr_map) : NULL;
+}
+
+static bool nat_map_equal(const struct ir_nat *a, const struct ir_nat *b)
+{
+	if (!a->addr_map || !b->addr_map)
+		return a->addr_map == b->addr_map;
+	return strcmp(a->addr_map, b->addr_map) == 0 && a->addr_map_key == b->addr_map_key;
+}
+
 struct ir_rule *ir_rule_new(const struct loc *loc)
 {
 	struct ir_rule *r = xzalloc(sizeof(*r));
@@ -252,8 +274,10 @@ void ir_rule_free(struct ir_rule *r)
 	}
 	if (ir_verdict_is_chain(r->verdict.kind))
 		free(r->verdict.u.chain.name);
-	else if (verdict_is_nat(r->verdict.kind))
+	else if (verdict_is_nat(r->verdict.kind)) {
 		addr_free_contents(&r->verdict.u.nat.addr);
+		nat_map_free(&r->verdict.u.nat);
+	}
 	free(r);
 }
 
@@ -329,6 +353,9 @@ static struct ir_stmt *stmt_clone(const struct ir_stmt *s)
 	case IR_S_CT_HELPER:
 		c->u.str = s->u.str ? xstrdup(s->u.str) : NULL;
 		break;
+	case IR_S_DYNSET:
+		c->u.dynset.map = s->u.dynset.map ? xstrdup(s->u.dynset.map) : NULL;
+		break;
 	case IR_S_MARK: case IR_S_CONNMARK: case IR_S_TOS: case IR_S_DSCP:
 	case IR_S_TTL: case IR_S_TCPMSS: case IR_S_NOTRACK:
 		break;
@@ -358,6 +385,7 @@ struct ir_rule *ir_rule_clone(const struct ir_rule *r)
 		c->verdict.u.chain.target = NULL;
 	} else if (verdict_is_nat(r->verdict.kind)) {
 		addr_copy(&c->verdict.u.nat.addr, &r->verdict.u.nat.addr);
+		nat_map_copy(&c->verdict.u.nat, &r->verdict.u.nat);
 	}
 	return c;
 }
@@ -444,6 +472,16 @@ static void table_free(struct ir_table *t)
 	if (t->index) {
 		free(t->index->slot);
 		free(t->index);
+	}
+	for (struct ir_map *m = t->maps, *n; m; m = n) {
+		n = m->next;
+		for (struct ir_map_elem *e = m->elems, *en; e; e = en) {
+			en = e->next;
+			addr_free_contents(&e->data);
+			free(e);
+		}
+		free(m->name);
+		free(m);
 	}
 	free(t->name);
 	free(t);
@@ -869,6 +907,9 @@ static bool stmt_equal(const struct ir_stmt *a, const struct ir_stmt *b)
 		return true;
 	case IR_S_CT_HELPER:
 		return str_eq(a->u.str, b->u.str);
+	case IR_S_DYNSET:
+		return a->u.dynset.op == b->u.dynset.op && str_eq(a->u.dynset.map, b->u.dynset.map) &&
+		       a->u.dynset.key == b->u.dynset.key && a->u.dynset.data == b->u.dynset.data;
 	}
 	return false;
 }
@@ -896,6 +937,8 @@ static bool verdict_equal(const struct ir_verdict *a, const struct ir_verdict *b
 		    a->u.nat.flags != b->u.nat.flags)
 			return false;
 		if (a->u.nat.has_addr && !addr_equal(&a->u.nat.addr, &b->u.nat.addr))
+			return false;
+		if (!nat_map_equal(&a->u.nat, &b->u.nat))
 			return false;
 		return !a->u.nat.has_port || (a->u.nat.port_lo == b->u.nat.port_lo &&
 					      a->u.nat.port_hi == b->u.nat.port_hi);
@@ -995,4 +1038,54 @@ void ir_chain_rename(struct ir_chain *c, const char *name)
 	free(c->name);
 	c->name = xstrdup(name);
 	index_put(c->table->index, c);
+}
+
+/* ---- named maps ------------------------------------------------------------------- */
+
+struct ir_map *ir_map_find(const struct ir_table *t, const char *name)
+{
+	for (struct ir_map *m = t->maps; m; m = m->next)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+struct ir_map *ir_map_new(struct ir_table *t, const char *name, enum ir_map_key key,
+			  uint32_t timeout_ms, const struct loc *loc)
+{
+	struct ir_map *m;
+
+	if (ir_map_find(t, name))
+		return NULL;
+	m = xzalloc(sizeof(*m));
+	m->name = xstrdup(name);
+	m->loc = loc ? *loc : loc_internal;
+	m->key = key;
+	m->timeout_ms = timeout_ms;
+	if (t->maps_tail)
+		t->maps_tail->next = m;
+	else
+		t->maps = m;
+	t->maps_tail = m;
+	return m;
+}
+
+void ir_map_add_elem(struct ir_map *m, uint32_t key, const struct ir_addr *data)
+{
+	struct ir_map_elem *e = xzalloc(sizeof(*e)), **pp = &m->elems;
+
+	e->key = key;
+	addr_copy(&e->data, data);
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = e;
+}
+
+uint32_t ir_map_key_value(enum ir_map_key k, enum ir_family fam)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		return fam == IR_FAM_IPV6 ? 10 : 2;	/* NFPROTO_IPV6 / NFPROTO_IPV4 */
+	}
+	return 0;
 }

@@ -856,6 +856,8 @@ struct lower {
 	enum lg_generation gen;
 	struct ir_table *t;
 	struct ir_chain *nat_pre, *nat_post;
+	struct ir_chain *autofw;	/* legacy_autofw: control-port triggers */
+	unsigned autofw_maps;		/* dynamic autofw entries lowered so far */
 	bool frag_noted;	/* the ipfwadm fragment rules were explained once */
 	bool masq;		/* some MASQ verdict or policy exists */
 	bool fwd;		/* some port forward exists */
@@ -1826,6 +1828,113 @@ static void fw_dport(struct ir_rule *r, uint8_t proto, uint32_t lo, uint32_t hi,
 	m->u.ports.v[0].hi = hi;
 }
 
+/* ipmasqadm autofw / ipautofw with a control port (-c PROTO PORT), after
+ * Linux 2.2 net/ipv4/ip_masq_autofw.c (2.0: ip_masq.c, the same code):
+ *
+ *  - every masqueraded packet (ip_fw_masquerade -> autofw_out_update) to
+ *    the control port records its inside source as the entry's host
+ *    (`where`, last one wins) and, with the timer (no -u), restarts a 15 s
+ *    timer;
+ *  - every TCP/UDP packet to the gateway on the range that no masquerade
+ *    entry knows (ip_fw_demasquerade -> autofw_in_create) is forwarded to
+ *    `where`.  The range is looked up with reqact = 0 in both callers, so
+ *    the ACTIVE and SECURE tests of ip_autofw_check_range never apply: any
+ *    outside host gets in, not only the server the inside host contacted
+ *    (the help text's "secure mode" was never enforced);
+ *  - when the timer runs out, secure mode (the default; -i and -h clear it)
+ *    sets `where` to 0; insecure mode keeps it;
+ *  - while `where` is 0 (nothing recorded yet, or the window closed in
+ *    secure mode) the packet is rewritten to 0.0.0.0, which routing refuses
+ *    as a martian: it is dropped, and the gateway's own servers on those
+ *    ports are unreachable;
+ *  - -h HOST with -c: `where` starts as HOST (and SECURE is cleared).
+ *
+ * Here: a map of one element, key `ct l3proto` (one value in the table),
+ * the recorded host as data, elements expiring after 15 s in secure mode
+ * with the timer (flags timeout) and never otherwise.  The trigger runs in
+ * its own forward chain after the forward emulation (priority 10), on
+ * packets it let through of connections it masqueraded, before the output
+ * chain as in 2.2; delete + add replaces the host and restarts the
+ * timeout (an `update` would keep the first host).  In nat prerouting, like
+ * a static range: the DNAT to the map's address, then a drop for when the
+ * map is empty.  2.x searched the entries newest first (ip_autofw_add
+ * pushes at the head); the rules here follow the script's order, as the
+ * static ranges do, which differs only for overlapping ranges. */
+static int autofw_dynamic(struct lower *L, struct lg_forward *f)
+{
+	static const enum ir_dynset_op ops[] = { IR_DYNSET_DELETE, IR_DYNSET_ADD };
+	bool secure = !f->autofw_insecure, timer = !f->autofw_notimer;
+	struct ir_rule *r;
+	struct ir_map *map;
+	struct ir_match *m;
+	char *name;
+
+	if (f->proto != P_TCP && f->proto != P_UDP)
+		return diag_error(L->pc->dq, &f->loc, "autofw is for tcp or udp only");
+	if (f->ctlproto != P_TCP && f->ctlproto != P_UDP)
+		return diag_error(L->pc->dq, &f->loc, "the autofw control port is tcp or udp only");
+	name = xasprintf("autofw_%u", ++L->autofw_maps);
+	map = ir_map_new(L->t, name, IR_MAPKEY_L3PROTO, secure && timer ? 15000 : 0, &f->loc);
+	if (!map) {
+		free(name);
+		return diag_error(L->pc->dq, &f->loc, "internal error: autofw map exists");
+	}
+	if (f->autofw_static)
+		ir_map_add_elem(map, ir_map_key_value(IR_MAPKEY_L3PROTO, IR_FAM_IPV4), &f->raddr);
+
+	/* the trigger: a masqueraded packet to the control port */
+	r = ir_rule_new(&f->loc);
+	m_ctdir(r, false);
+	m_ctmark(r, LG_CT_MASQ | LG_CT_FWD, LG_CT_MASQ, false);
+	/* not a connection a helper opened towards the inside host (2.x
+	 * demasqueraded those: they never reached ip_fw_masquerade) */
+	m = ir_match_new(r, IR_M_CTSTATE, &f->loc);
+	m->u.bits = IR_CT_DNAT;
+	m->neg = true;
+	fw_dport(r, f->ctlproto, f->ctlport, f->ctlport, &f->loc);
+	for (unsigned i = 0; i < ARRAY_SIZE(ops); i++) {
+		struct ir_stmt *s = ir_stmt_new(r, IR_S_DYNSET, &f->loc);
+
+		s->u.dynset.op = ops[i];
+		s->u.dynset.map = xstrdup(name);
+		s->u.dynset.key = IR_MAPKEY_L3PROTO;
+		s->u.dynset.data = IR_MAPDATA_SADDR;
+	}
+	ir_chain_insert(L->autofw, r, 0);
+
+	/* nat prerouting: the DNAT, then the drop for when the map is empty */
+	for (int dnat = 1; dnat >= 0; dnat--) {
+		r = ir_rule_new(&f->loc);
+		m_iface(r, false, "lo", true, &f->loc);
+		m = ir_match_new(r, IR_M_ADDRTYPE, &f->loc);
+		m->u.addrtype.dst = IR_AT_LOCAL;
+		fw_dport(r, f->proto, f->ports.lo, f->ports.hi, &f->loc);
+		if (dnat) {
+			s_ctmark_or(r, LG_CT_FWD, &f->loc);
+			r->verdict.kind = IR_V_DNAT;
+			r->verdict.loc = f->loc;
+			r->verdict.u.nat.addr_map = xstrdup(name);
+			r->verdict.u.nat.addr_map_key = IR_MAPKEY_L3PROTO;
+		} else {
+			r->verdict.kind = IR_V_DROP;
+		}
+		ir_chain_insert(L->nat_pre, r, 0);
+	}
+	/* 2.x also left a masquerade entry towards 0.0.0.0 behind for such a
+	 * packet, which kept its flow refused; nothing here remembers it */
+	if (!f->autofw_static)
+		diag_add(L->pc->dq, DIAG_WARNING, &f->loc, "while no host is recorded, masqc "
+			 "drops these packets as 2.x did",
+			 "a flow to %s %u-%u that began while no host was recorded "
+			 "stayed refused in 2.x as long as its masquerade entry lived (refreshed "
+			 "by each of its packets), even after the control port was used; masqc "
+			 "lets it through once a host is recorded (no host: before the control "
+			 "port is used%s)", f->proto == P_TCP ? "tcp" : "udp", f->ports.lo,
+			 f->ports.hi, secure && timer ? ", and 15 s after its last use" : "");
+	free(name);
+	return 0;
+}
+
 static int forward_rules(struct lower *L)
 {
 	int ret = 0;
@@ -1884,13 +1993,8 @@ static int forward_rules(struct lower *L)
 		case LG_FW_AUTOFW: {
 			struct ir_match *m;
 
-			if (!f->autofw_static) {
-				diag_add(L->pc->dq, DIAG_ERROR, &f->loc, "give the inside host with "
-					 "-h HOST for a static forward, or write the DNAT with "
-					 "iptables", "autofw with a control port (forward to whichever "
-					 "masqueraded host last used it) has no faithful nftables form "
-					 "in masqc");
-				ret = lerr(L);
+			if (f->ctlport) {
+				ret |= autofw_dynamic(L, f);
 				continue;
 			}
 			if (f->proto != P_TCP && f->proto != P_UDP) {
@@ -1984,6 +2088,7 @@ int lg_lower(struct parse_ctx *pc, enum lg_generation gen)
 	input = base(&L, "input", IR_HOOK_PREROUTING, IR_CHAIN_FILTER, -150);
 	L.nat_pre = base(&L, "nat_pre", IR_HOOK_PREROUTING, IR_CHAIN_NAT, -100);
 	forward = base(&L, "forward", IR_HOOK_FORWARD, IR_CHAIN_FILTER, 0);
+	L.autofw = base(&L, "autofw", IR_HOOK_FORWARD, IR_CHAIN_FILTER, 10);
 	L.nat_post = base(&L, "nat_post", IR_HOOK_POSTROUTING, IR_CHAIN_NAT, 100);
 	output = base(&L, "output", IR_HOOK_POSTROUTING, IR_CHAIN_FILTER, 110);
 	acct_out = base(&L, "acct_out", IR_HOOK_POSTROUTING, IR_CHAIN_FILTER, 120);
@@ -2022,6 +2127,7 @@ int lg_lower(struct parse_ctx *pc, enum lg_generation gen)
 	drop_if_empty(input);
 	drop_if_empty(L.nat_pre);
 	drop_if_empty(forward);
+	drop_if_empty(L.autofw);
 	drop_if_empty(L.nat_post);
 	drop_if_empty(output);
 	drop_if_empty(acct_out);

@@ -740,6 +740,8 @@ static void ipt_nat_to(struct ipt_ctx *c, const struct ir_verdict *v, const char
 	const struct ir_nat *n = &v->u.nat;
 	bool br = c->fam == IR_FAM_IPV6 && n->has_port;
 
+	if (n->addr_map)
+		return;		/* refused once per map: ipt_refuse_maps */
 	sb_addf(c->sb, " -j %s --%s ", target, opt);
 	if (n->has_addr) {
 		const struct ir_addr *a = &n->addr;
@@ -945,6 +947,8 @@ static void ipt_stmt(struct ipt_ctx *c, const struct ir_stmt *s)
 		sb_add(sb, " -j CT --helper");
 		ipt_string(sb, s->u.str);
 		break;
+	case IR_S_DYNSET:
+		break;		/* refused once per map: ipt_refuse_maps */
 	}
 }
 
@@ -1010,6 +1014,8 @@ static bool stmt_changes_match(const struct ir_stmt *s, const struct ir_match *m
 	case IR_S_NOTRACK:
 	case IR_S_CT_HELPER:
 		return m->kind == IR_M_CTSTATE || m->kind == IR_M_HELPER;
+	case IR_S_DYNSET:
+		return false;
 	case IR_S_LOG:
 	case IR_S_NFLOG:
 		return false;
@@ -1701,6 +1707,27 @@ static bool family_wants_helpers(const struct ir_ruleset *rs, enum ir_family fam
 	return false;
 }
 
+/* A named map that the packet path fills (struct ir_map) has no iptables
+ * form: no target stores an address for a later DNAT to read (the recent
+ * match keeps addresses, but only to test them, never to rewrite to).  One
+ * error per map, at what asked for it; its rules are left out. */
+static void ipt_refuse_maps(struct ipt_ctx *c, const struct ir_ruleset *rs)
+{
+	for (const struct ir_table *t = rs->tables; t; t = t->next) {
+		if (t->family != c->fam)
+			continue;
+		for (const struct ir_map *m = t->maps; m; m = m->next) {
+			diag_add(c->dq, DIAG_ERROR, &m->loc, "compile for nftables (-t nft, the "
+				 "default, or masqc apply), which keeps the address in a dynamic map; "
+				 "or give the inside host with -h HOST for a static forward",
+				 "iptables cannot forward to an address learned from the traffic "
+				 "(here: the inside host that last used the control port); no "
+				 "target records an address for a later DNAT");
+			c->err = -1;
+		}
+	}
+}
+
 int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
 	     const struct emit_opts *o, struct diag_queue *dq)
 {
@@ -1716,6 +1743,9 @@ int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
 			sb_addf(&text, "%s %s", i ? "," : "", o->inputs[i]);
 	}
 	sb_addc(&text, '\n');
+	ipt_refuse_maps(&c, rs);
+	if (c.err)
+		goto done;	/* what else the map's rules need is moot */
 	if (has_custom(rs, fam)) {
 		ipt_emit_merged(&c, rs);
 		goto done;

@@ -63,6 +63,7 @@ struct nft_ctx {
 	enum ir_family fam;
 	int err;
 	VEC(struct nft_helper_obj) objs;
+	const struct ir_table *table;	/* of the chain being written */
 };
 
 /* Which copy of a rule is being written (see the essay at the top). */
@@ -883,6 +884,104 @@ static void stmt_ct_helper(struct nft_ctx *c, const struct ir_rule *r, const str
 	sb_addf(c->sb, "ct helper set \"%s\"", c->objs.v[i].name);
 }
 
+/* ---- named maps ------------------------------------------------------------------ */
+
+static const char *nft_map_key(enum ir_map_key k)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		return "ct l3proto";
+	}
+	return "?";
+}
+
+static const char *nft_map_key_type(enum ir_map_key k)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		return "nf_proto";
+	}
+	return "?";
+}
+
+static void nft_map_key_value(struct strbuf *sb, enum ir_map_key k, uint32_t v)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		sb_add(sb, v == 10 ? "ipv6" : v == 2 ? "ipv4" : "?");
+		return;
+	}
+}
+
+static void nft_map_ref(struct strbuf *sb, const struct ir_table *t, const char *map)
+{
+	sb_addf(sb, "@%s_%s", t->name, map);
+}
+
+static void nft_timeout(struct strbuf *sb, uint32_t ms)
+{
+	if (ms % 1000 == 0)
+		sb_addf(sb, "%" PRIu32 "s", ms / 1000);
+	else
+		sb_addf(sb, "%" PRIu32 "ms", ms);
+}
+
+static bool nft_map_ok(struct nft_ctx *c, const struct ir_table *t, const char *map,
+		       const struct loc *loc)
+{
+	if (ir_map_find(t, map) && nft_chain_name_ok(t->name, map))
+		return true;
+	nft_error(c, loc, "internal error: map '%s' is not a map of table %s", map, t->name);
+	return false;
+}
+
+/* add / update / delete @m { KEY : DATA } */
+static void stmt_dynset(struct nft_ctx *c, const struct ir_stmt *s)
+{
+	static const char *const ops[] = {
+		[IR_DYNSET_ADD] = "add", [IR_DYNSET_UPDATE] = "update", [IR_DYNSET_DELETE] = "delete",
+	};
+
+	if (!nft_map_ok(c, c->table, s->u.dynset.map, &s->loc))
+		return;
+	sb_addf(c->sb, "%s ", ops[s->u.dynset.op]);
+	nft_map_ref(c->sb, c->table, s->u.dynset.map);
+	sb_addf(c->sb, " { %s : ", nft_map_key(s->u.dynset.key));
+	switch (s->u.dynset.data) {
+	case IR_MAPDATA_SADDR:
+		sb_addf(c->sb, "%s saddr", nft_ip(c));
+		break;
+	}
+	sb_add(c->sb, " }");
+}
+
+static void map_emit(struct nft_ctx *c, const struct ir_table *t, const struct ir_map *m,
+		     struct strbuf *out)
+{
+	if (!nft_map_ok(c, t, m->name, &m->loc))
+		return;
+	if (c->o && c->o->locations && m->loc.file)
+		sb_addf(out, "\t# %s:%u\n", m->loc.file->path, m->loc.line);
+	sb_addf(out, "\tmap %s_%s {\n\t\ttype %s : %s\n\t\tflags dynamic%s\n", t->name, m->name,
+		nft_map_key_type(m->key), c->fam == IR_FAM_IPV6 ? "ipv6_addr" : "ipv4_addr",
+		m->timeout_ms ? ",timeout" : "");
+	if (m->timeout_ms) {
+		sb_add(out, "\t\ttimeout ");
+		nft_timeout(out, m->timeout_ms);
+		sb_addc(out, '\n');
+	}
+	if (m->elems) {
+		sb_add(out, "\t\telements = { ");
+		for (const struct ir_map_elem *e = m->elems; e; e = e->next) {
+			nft_map_key_value(out, m->key, e->key);
+			sb_add(out, " : ");
+			nft_addr(out, &e->data);
+			sb_add(out, e->next ? ", " : " }\n");
+		}
+	}
+	sb_add(out, "\t}\n\n");
+}
+
 static void stmt_one(struct nft_ctx *c, const struct ir_rule *r, const struct ir_stmt *s,
 		     const struct nft_variant *v)
 {
@@ -926,6 +1025,9 @@ static void stmt_one(struct nft_ctx *c, const struct ir_rule *r, const struct ir
 		break;
 	case IR_S_CT_HELPER:
 		stmt_ct_helper(c, r, s);
+		break;
+	case IR_S_DYNSET:
+		stmt_dynset(c, s);
 		break;
 	}
 }
@@ -1000,7 +1102,16 @@ static void verdict_nat(struct nft_ctx *c, const struct ir_verdict *v, const cha
 	bool br = c->fam == IR_FAM_IPV6 && n->has_addr && n->has_port;
 
 	sb_addf(c->sb, "%s to ", kw);
-	if (n->has_addr) {
+	if (n->addr_map) {
+		if (n->has_port) {
+			nft_error(c, &v->loc, "internal error: %s to a map's address with a port", kw);
+			return;
+		}
+		if (!nft_map_ok(c, c->table, n->addr_map, &v->loc))
+			return;
+		sb_addf(c->sb, "%s map ", nft_map_key(n->addr_map_key));
+		nft_map_ref(c->sb, c->table, n->addr_map);
+	} else if (n->has_addr) {
 		if (n->addr.kind == IR_ADDR_IFADDR) {
 			nft_error(c, &n->addr.loc, "internal error: address of interface '%s' "
 				  "reached the nft backend unresolved", n->addr.ifname);
@@ -1343,6 +1454,7 @@ static void chain_emit(struct nft_ctx *c, const struct ir_chain *ch, bool *first
 	if (!*first)
 		sb_addc(c->sb, '\n');
 	*first = false;
+	c->table = ch->table;
 	sb_add(c->sb, "\tchain ");
 	nft_chain_name(c->sb, ch->table, ch->name);
 	sb_add(c->sb, " {\n");
@@ -1511,6 +1623,10 @@ static void family_emit(struct nft_ctx *c, enum ir_family fam, struct strbuf *ou
 	for (size_t i = 0; i < c->objs.n; i++)
 		sb_addf(out, "\tct helper %s {\n\t\ttype \"%s\" protocol %s\n\t\tl3proto %s\n\t}\n\n",
 			c->objs.v[i].name, c->objs.v[i].type, nft_l4_name(c->objs.v[i].l4proto), fn);
+	for (const struct ir_table *t = c->rs->tables; t; t = t->next)
+		if (t->family == fam)
+			for (const struct ir_map *m = t->maps; m; m = m->next)
+				map_emit(c, t, m, out);
 	sb_add(out, sb_str(&body));
 	sb_add(out, "}\n");
 	sb_free(&body);
