@@ -1719,7 +1719,7 @@ static void ipt_refuse_maps(struct ipt_ctx *c, const struct ir_ruleset *rs)
 		for (const struct ir_map *m = t->maps; m; m = m->next) {
 			diag_add(c->dq, DIAG_ERROR, &m->loc, "compile for nftables (-t nft, the "
 				 "default, or masqc apply), which keeps the address in a dynamic map; "
-				 "or give the inside host with -h HOST for a static forward",
+				 "a forward to a fixed host (autofw -h HOST, no -c) works with iptables",
 				 "iptables cannot forward to an address learned from the traffic "
 				 "(here: the inside host that last used the control port); no "
 				 "target records an address for a later DNAT");

@@ -615,6 +615,117 @@ static void case_fwadm_misc(void)
 	run_free(&R);
 }
 
+/* ipmasqadm autofw -r udp 6970 7170 -c tcp 7070 [-u] [-i] [-h HOST] */
+static struct lg_forward *autofw_entry(bool notimer, bool insecure, const char *host)
+{
+	struct lg_forward *f = xzalloc(sizeof(*f));
+
+	f->kind = LG_FW_AUTOFW;
+	f->loc = at();
+	f->proto = 17;
+	f->ports.lo = 6970;
+	f->ports.hi = 7170;
+	f->ctlproto = 6;
+	f->ctlport = 7070;
+	f->autofw_notimer = notimer;
+	f->autofw_insecure = insecure || host;
+	if (host) {
+		addr(&f->raddr, host);
+		f->autofw_static = true;
+	}
+	f->add = true;
+	return f;
+}
+
+static const struct ir_rule *find_rule(const struct run *R, const char *chain,
+				       bool (*pred)(const struct ir_rule *))
+{
+	for (const struct ir_table *t = R->pc.rs->tables; t; t = t->next)
+		for (const struct ir_chain *c = t->chains; c; c = c->next)
+			if (!strcmp(c->name, chain))
+				for (const struct ir_rule *r = c->rules; r; r = r->next)
+					if (pred(r))
+						return r;
+	return NULL;
+}
+
+static bool is_map_dnat(const struct ir_rule *r)
+{
+	return r->verdict.kind == IR_V_DNAT && r->verdict.u.nat.addr_map;
+}
+
+static bool is_dynset(const struct ir_rule *r)
+{
+	return r->stmts && r->stmts->kind == IR_S_DYNSET;
+}
+
+static void case_autofw(void)
+{
+	static const struct { const char *name; bool notimer, insecure; const char *host; } v[] = {
+		{ "autofw", false, false, NULL },
+		{ "autofw_u", true, false, NULL },
+		{ "autofw_i", false, true, NULL },
+		{ "autofw_h", false, false, "192.168.0.21" },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(v); i++) {
+		struct run R;
+		struct lg_rule *r;
+		bool window = !v[i].notimer && !v[i].insecure && !v[i].host;
+
+		run_init(&R);
+		r = rule(LG_IPCHAINS, LG_T_MASQ);
+		addr(&r->src, "192.168.0.0/24");
+		chains_add(&R, "forward", r);
+		ok(lg_apply_forward(&R.pc, autofw_entry(v[i].notimer, v[i].insecure, v[i].host)) == 0,
+		   "%s: added", v[i].name);
+		run_lower(&R, v[i].name, LG_GEN_AUTO);
+		ok(R.lower_rc == 0 && R.nft, "%s: lowered and written", v[i].name);
+		want(&R, "map legacy_autofw_1 {\n\t\ttype nf_proto : ipv4_addr\n", v[i].name);
+		if (window) {
+			want(&R, "flags dynamic,timeout\n\t\ttimeout 15s\n", "secure mode with the timer: 15 s");
+		} else {
+			want(&R, "flags dynamic\n", "no window");
+			want_not(&R, "timeout", "no window");
+		}
+		if (v[i].host)
+			want(&R, "elements = { ipv4 : 192.168.0.21 }", "-h is the first host");
+		else
+			want_not(&R, "elements", "no host before the control port");
+		want(&R, "type filter hook forward priority 10; policy accept;", "trigger after the forward emulation");
+		want(&R, "ct direction original ct mark & 0xc0000000 == 0x80000000 ct status & dnat == 0 "
+		     "tcp dport 7070 counter delete @legacy_autofw_1 { ct l3proto : ip saddr } "
+		     "add @legacy_autofw_1 { ct l3proto : ip saddr }\n", "masqueraded control packet records its source");
+		want(&R, "iifname != \"lo\" fib daddr type local udp dport 6970-7170 counter ct mark set ct mark | "
+		     "0x40000000 dnat to ct l3proto map @legacy_autofw_1\n\t\tiifname != \"lo\" fib daddr type "
+		     "local udp dport 6970-7170 counter drop\n", "range: DNAT to the host, else dropped");
+		want(&R, "ct direction original ct mark & 0x40000000 == 0x40000000 counter accept",
+		     "forwarded like a port forward");
+		ok(!R.ipt, "%s: the iptables backend refuses it", v[i].name);
+		ok(has_diag(&R, DIAG_WARNING, "began while no host was recorded") == !v[i].host,
+		   "%s: the lingering-flow approximation is warned %s", v[i].name,
+		   v[i].host ? "never (a host is always there)" : "once");
+		{
+			const struct ir_rule *d = find_rule(&R, "nat_pre", is_map_dnat);
+			const struct ir_rule *u = find_rule(&R, "autofw", is_dynset);
+			struct ir_rule *dc = d ? ir_rule_clone(d) : NULL, *uc = u ? ir_rule_clone(u) : NULL;
+
+			ok(dc && ir_rule_equal(dc, d), "%s: a cloned map DNAT equals its original", v[i].name);
+			ok(uc && ir_rule_equal(uc, u), "%s: a cloned map update equals its original", v[i].name);
+			if (dc && uc) {
+				free(dc->verdict.u.nat.addr_map);
+				dc->verdict.u.nat.addr_map = xstrdup("other");
+				uc->stmts->next->u.dynset.op = IR_DYNSET_UPDATE;
+				ok(!ir_rule_equal(dc, d), "%s: another map is another DNAT", v[i].name);
+				ok(!ir_rule_equal(uc, u), "%s: update is not add", v[i].name);
+			}
+			ir_rule_free(dc);
+			ir_rule_free(uc);
+		}
+		run_free(&R);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -625,6 +736,7 @@ int main(int argc, char **argv)
 	case_syn_ports();
 	case_model();
 	case_forwards();
+	case_autofw();
 	case_fwadm_misc();
 	return done_testing();
 }
