@@ -137,6 +137,9 @@ static void match_free(struct ir_match *m)
 	case IR_M_HELPER:
 		free(m->u.str);
 		break;
+	case IR_M_SET:
+		free(m->u.set.name);
+		break;
 	case IR_M_PROTO:
 	case IR_M_TCPFLAGS:
 	case IR_M_TCPOPTION:
@@ -327,6 +330,9 @@ static struct ir_match *match_clone(const struct ir_match *m)
 	case IR_M_COMMENT:
 	case IR_M_HELPER:
 		c->u.str = m->u.str ? xstrdup(m->u.str) : NULL;
+		break;
+	case IR_M_SET:
+		c->u.set.name = m->u.set.name ? xstrdup(m->u.set.name) : NULL;
 		break;
 	case IR_M_PROTO: case IR_M_TCPFLAGS: case IR_M_TCPOPTION: case IR_M_ICMP:
 	case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE: case IR_M_CTSTATUS:
@@ -847,6 +853,8 @@ static bool match_equal(const struct ir_match *a, const struct ir_match *b)
 	case IR_M_DSCP:
 	case IR_M_PKTTYPE:
 		return a->u.num == b->u.num;
+	case IR_M_SET:
+		return str_eq(a->u.set.name, b->u.set.name) && a->u.set.key == b->u.set.key;
 	case IR_M_LIMIT:
 		return a->u.limit.rate == b->u.limit.rate && a->u.limit.unit == b->u.limit.unit &&
 		       a->u.limit.burst == b->u.limit.burst;
@@ -909,7 +917,8 @@ static bool stmt_equal(const struct ir_stmt *a, const struct ir_stmt *b)
 		return str_eq(a->u.str, b->u.str);
 	case IR_S_DYNSET:
 		return a->u.dynset.op == b->u.dynset.op && str_eq(a->u.dynset.map, b->u.dynset.map) &&
-		       a->u.dynset.key == b->u.dynset.key && a->u.dynset.data == b->u.dynset.data;
+		       a->u.dynset.key == b->u.dynset.key && a->u.dynset.data == b->u.dynset.data &&
+		       a->u.dynset.l4proto == b->u.dynset.l4proto;
 	}
 	return false;
 }
@@ -1061,6 +1070,7 @@ struct ir_map *ir_map_new(struct ir_table *t, const char *name, enum ir_map_key 
 	m->name = xstrdup(name);
 	m->loc = loc ? *loc : loc_internal;
 	m->key = key;
+	m->data = IR_MAPDATA_SADDR;
 	m->timeout_ms = timeout_ms;
 	if (t->maps_tail)
 		t->maps_tail->next = m;
@@ -1086,6 +1096,8 @@ uint32_t ir_map_key_value(enum ir_map_key k, enum ir_family fam)
 	switch (k) {
 	case IR_MAPKEY_L3PROTO:
 		return fam == IR_FAM_IPV6 ? 10 : 2;	/* NFPROTO_IPV6 / NFPROTO_IPV4 */
+	case IR_MAPKEY_FLOW:
+		break;	/* no single value */
 	}
 	return 0;
 }

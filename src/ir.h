@@ -86,6 +86,8 @@ enum ir_match_kind {
 	IR_M_HELPER,	/* u.str: conntrack helper name */
 	IR_M_ICMP_TYPES,/* u.ports: ICMP type ranges/list (legacy ipfwadm/ipchains); ICMPv6 in IPv6 */
 	IR_M_ICMP_CODES,/* u.ports: ICMP code ranges (ipchains "destination port" of ICMP) */
+	IR_M_SET,	/* u.set: the packet's key is (neg: is not) in the named set
+			 * (struct ir_map) of the rule's table; l4proto: of a flow key */
 };
 
 enum ir_ct_state {		/* bits */
@@ -152,6 +154,7 @@ struct ir_match {
 			 bool limit_in, limit_out; } addrtype;
 		struct { bool has_uid, has_gid, socket_exists;
 			 struct ir_range uid, gid; } owner;
+		struct { char *name; int key; /* enum ir_map_key */ } set;
 	} u;
 	struct ir_match *next;
 };
@@ -195,9 +198,12 @@ enum ir_map_key {
 	IR_MAPKEY_L3PROTO,	/* ct l3proto: the connection's family -- one value in a
 				 * table of one family, so the map holds one element:
 				 * "the address last recorded" */
+	IR_MAPKEY_FLOW,		/* saddr . sport . daddr . dport of a tcp or udp packet
+				 * (the l4proto of the match / statement / set) */
 };
 
 enum ir_map_data {
+	IR_MAPDATA_NONE,	/* a set: keys only */
 	IR_MAPDATA_SADDR,	/* the packet's source address */
 };
 
@@ -221,7 +227,8 @@ struct ir_stmt {
 		struct { enum ir_ttl_mod op; uint8_t value; } ttl;
 		char *str;
 		struct { enum ir_dynset_op op; char *map;	/* ir_map.name, same table */
-			 enum ir_map_key key; enum ir_map_data data; } dynset;
+			 enum ir_map_key key; enum ir_map_data data;
+			 uint8_t l4proto; /* IR_MAPKEY_FLOW */ } dynset;
 	} u;
 	struct ir_stmt *next;
 };
@@ -346,6 +353,8 @@ struct ir_map {
 	char *name;
 	struct loc loc;		/* what asked for it */
 	enum ir_map_key key;
+	enum ir_map_data data;	/* IR_MAPDATA_NONE: a set (no elements here then);
+				 * IR_MAPDATA_SADDR: addresses */
 	uint32_t timeout_ms;	/* elements expire this long after they were added
 				 * (0: never; flags timeout) */
 	struct ir_map_elem *elems;	/* initial elements */
@@ -419,7 +428,8 @@ struct ir_match *ir_match_new(struct ir_rule *r, enum ir_match_kind kind, const 
 void ir_match_remove(struct ir_rule *r, struct ir_match *m);
 struct ir_stmt *ir_stmt_new(struct ir_rule *r, enum ir_stmt_kind kind, const struct loc *loc);	/* appended */
 
-/* A new named map of t (appended); NULL if t has a map of that name. */
+/* A new named map of t (appended, data IR_MAPDATA_SADDR: addresses; set
+ * ir_map.data to IR_MAPDATA_NONE for a set); NULL if t has one of that name. */
 struct ir_map *ir_map_new(struct ir_table *t, const char *name, enum ir_map_key key,
 			  uint32_t timeout_ms, const struct loc *loc);
 struct ir_map *ir_map_find(const struct ir_table *t, const char *name);

@@ -1846,7 +1846,13 @@ static void fw_dport(struct ir_rule *r, uint8_t proto, uint32_t lo, uint32_t hi,
  *  - while `where` is 0 (nothing recorded yet, or the window closed in
  *    secure mode) the packet is rewritten to 0.0.0.0, which routing refuses
  *    as a martian: it is dropped, and the gateway's own servers on those
- *    ports are unreachable;
+ *    ports are unreachable.  The masquerade entry made for it stays: later
+ *    packets of that flow (outside address and port, gateway address and
+ *    port) find it first and are dropped too, even once a host is
+ *    recorded, until it expires -- udp: the udp masquerade timeout after
+ *    the flow's last packet; tcp (2.2): its state's timeout, at most 2 min
+ *    (TIME_WAIT) for a flow whose packets all come from outside; tcp (2.0):
+ *    the tcp timeout;
  *  - -h HOST with -c: `where` starts as HOST (and SECURE is cleared).
  *
  * Here: a map of one element, key `ct l3proto` (one value in the table),
@@ -1856,8 +1862,10 @@ static void fw_dport(struct ir_rule *r, uint8_t proto, uint32_t lo, uint32_t hi,
  * packets it let through of connections it masqueraded, before the output
  * chain as in 2.2; delete + add replaces the host and restarts the
  * timeout (an `update` would keep the first host).  In nat prerouting, like
- * a static range: the DNAT to the map's address, then a drop for when the
- * map is empty.  2.x searched the entries newest first (ip_autofw_add
+ * a static range: the DNAT to the map's address unless the flow is in the
+ * set of refused flows, then a drop that puts the flow into that set (or
+ * restarts its timeout) -- for when the map is empty, and for the refused
+ * flows.  2.x searched the entries newest first (ip_autofw_add
  * pushes at the head); the rules here follow the script's order, as the
  * static ranges do, which differs only for overlapping ranges. */
 static int autofw_dynamic(struct lower *L, struct lg_forward *f)
@@ -1865,9 +1873,9 @@ static int autofw_dynamic(struct lower *L, struct lg_forward *f)
 	static const enum ir_dynset_op ops[] = { IR_DYNSET_DELETE, IR_DYNSET_ADD };
 	bool secure = !f->autofw_insecure, timer = !f->autofw_notimer;
 	struct ir_rule *r;
-	struct ir_map *map;
+	struct ir_map *map, *refused = NULL;
 	struct ir_match *m;
-	char *name;
+	char *name, *rname = NULL;
 
 	if (f->proto != P_TCP && f->proto != P_UDP)
 		return diag_error(L->pc->dq, &f->loc, "autofw is for tcp or udp only");
@@ -1879,8 +1887,28 @@ static int autofw_dynamic(struct lower *L, struct lg_forward *f)
 		free(name);
 		return diag_error(L->pc->dq, &f->loc, "internal error: autofw map exists");
 	}
-	if (f->autofw_static)
+	if (f->autofw_static) {
 		ir_map_add_elem(map, ir_map_key_value(IR_MAPKEY_L3PROTO, IR_FAM_IPV4), &f->raddr);
+	} else {
+		/* the flows 2.x refused while no host was recorded; with -h
+		 * a host always is */
+		uint32_t tout;
+
+		if (f->proto == P_UDP)
+			tout = L->st->timeouts[2] ? L->st->timeouts[2] : 300;
+		else if (L->gen == LG_GEN_20)
+			tout = L->st->timeouts[0] ? L->st->timeouts[0] : 15 * 60;
+		else
+			tout = 2 * 60;
+		rname = xasprintf("%s_refused", name);
+		refused = ir_map_new(L->t, rname, IR_MAPKEY_FLOW, tout * 1000, &f->loc);
+		if (!refused) {
+			free(name);
+			free(rname);
+			return diag_error(L->pc->dq, &f->loc, "internal error: autofw set exists");
+		}
+		refused->data = IR_MAPDATA_NONE;
+	}
 
 	/* the trigger: a masqueraded packet to the control port */
 	r = ir_rule_new(&f->loc);
@@ -1909,6 +1937,21 @@ static int autofw_dynamic(struct lower *L, struct lg_forward *f)
 		m = ir_match_new(r, IR_M_ADDRTYPE, &f->loc);
 		m->u.addrtype.dst = IR_AT_LOCAL;
 		fw_dport(r, f->proto, f->ports.lo, f->ports.hi, &f->loc);
+		if (dnat && refused) {
+			m = ir_match_new(r, IR_M_SET, &f->loc);
+			m->neg = true;
+			m->l4proto = f->proto;
+			m->u.set.name = xstrdup(rname);
+			m->u.set.key = IR_MAPKEY_FLOW;
+		} else if (refused) {
+			struct ir_stmt *s = ir_stmt_new(r, IR_S_DYNSET, &f->loc);
+
+			s->u.dynset.op = IR_DYNSET_UPDATE;
+			s->u.dynset.map = xstrdup(rname);
+			s->u.dynset.key = IR_MAPKEY_FLOW;
+			s->u.dynset.data = IR_MAPDATA_NONE;
+			s->u.dynset.l4proto = f->proto;
+		}
 		if (dnat) {
 			s_ctmark_or(r, LG_CT_FWD, &f->loc);
 			r->verdict.kind = IR_V_DNAT;
@@ -1920,18 +1963,16 @@ static int autofw_dynamic(struct lower *L, struct lg_forward *f)
 		}
 		ir_chain_insert(L->nat_pre, r, 0);
 	}
-	/* 2.x also left a masquerade entry towards 0.0.0.0 behind for such a
-	 * packet, which kept its flow refused; nothing here remembers it */
-	if (!f->autofw_static)
-		diag_add(L->pc->dq, DIAG_WARNING, &f->loc, "while no host is recorded, masqc "
-			 "drops these packets as 2.x did",
-			 "a flow to %s %u-%u that began while no host was recorded "
-			 "stayed refused in 2.x as long as its masquerade entry lived (refreshed "
-			 "by each of its packets), even after the control port was used; masqc "
-			 "lets it through once a host is recorded (no host: before the control "
-			 "port is used%s)", f->proto == P_TCP ? "tcp" : "udp", f->ports.lo,
-			 f->ports.hi, secure && timer ? ", and 15 s after its last use" : "");
+	if (refused && f->proto == P_TCP)
+		diag_add(L->pc->dq, DIAG_WARNING, &f->loc, "never shorter than 2.x's: a refused flow "
+			 "is never let through earlier than it was", "a tcp flow to %u-%u refused "
+			 "while no host was recorded stays refused until %u s after its last packet; "
+			 "%s", f->ports.lo, f->ports.hi, refused->timeout_ms / 1000,
+			 L->gen == LG_GEN_20 ? "2.0 forgot it at once after a RST from outside" :
+			 "2.2 followed its tcp state (1 min after a SYN, 10 s after a lone ACK or "
+			 "RST, 2 min after a FIN)");
 	free(name);
+	free(rname);
 	return 0;
 }
 

@@ -154,6 +154,7 @@ static bool match_builtin(const struct ir_match *m)
 	case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL:
 	case IR_M_COMMENT: case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_TCPMSS:
 	case IR_M_PKTTYPE: case IR_M_HELPER: case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
+	case IR_M_SET:
 		return false;
 	}
 	return false;
@@ -199,6 +200,7 @@ static const char *match_module(const struct ipt_ctx *c, const struct ir_match *
 	case IR_M_TCPMSS: return "tcpmss";
 	case IR_M_PKTTYPE: return "pkttype";
 	case IR_M_HELPER: return "helper";
+	case IR_M_SET: return "set";	/* never written: ipt_refuse_maps */
 	case IR_M_SADDR: case IR_M_DADDR: return "iprange";
 	case IR_M_PROTO: case IR_M_IIF: case IR_M_OIF: case IR_M_FRAG:
 		return "";
@@ -226,7 +228,7 @@ static unsigned match_rank(const struct ir_match *m)
 	case IR_M_FRAG: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
 	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
 	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE:
-	case IR_M_HELPER:
+	case IR_M_HELPER: case IR_M_SET:
 		return 0;
 	}
 	return 0;
@@ -558,6 +560,8 @@ static void ipt_match(struct ipt_ctx *c, const struct ir_match *m, const char *m
 		sb_addf(sb, "%s --helper", ipt_neg(m->neg));
 		ipt_string(sb, m->u.str);
 		break;
+	case IR_M_SET:
+		break;		/* refused once per set: ipt_refuse_maps */
 	case IR_M_SADDR:
 	case IR_M_DADDR:
 		ipt_iprange(c, m);
@@ -617,7 +621,7 @@ static void ipt_builtins(struct ipt_ctx *c, const struct ir_rule *r, const struc
 		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
-		case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
+		case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES: case IR_M_SET:
 			break;
 		}
 	}
@@ -1130,6 +1134,7 @@ static bool ipt_lists_ok(struct ipt_ctx *c, const struct ir_rule *r, const struc
 		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+		case IR_M_SET:
 			continue;
 		}
 		if (n == 0)
@@ -1173,6 +1178,7 @@ static unsigned list_n(const struct ir_match *m)
 	case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 	case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 	case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+	case IR_M_SET:
 		return 1;
 	}
 	return 1;

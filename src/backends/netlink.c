@@ -1828,6 +1828,8 @@ static void match_owner_nl(struct nlr *r, const struct ir_match *m)
 	}
 }
 
+static int match_set_nl(struct nlr *r, const struct ir_match *m);
+
 static int match_one_nl(struct nlr *r, const struct ir_match *m, unsigned variant)
 {
 	struct nlc *c = r->c;
@@ -1994,6 +1996,8 @@ static int match_one_nl(struct nlr *r, const struct ir_match *m, unsigned varian
 	case IR_M_ICMP_CODES:
 		icmp_values(r, m, true);
 		break;
+	case IR_M_SET:
+		return match_set_nl(r, m);
 	}
 	return 0;
 }
@@ -2266,8 +2270,38 @@ static void stmt_ct_helper_nl(struct nlr *r, const struct ir_rule *ir, const str
  * dynamic[,timeout]; [timeout T;] [elements = { ... }] }`: flags
  * map|eval[|timeout], the key and data types and lengths, its set id, the
  * default timeout, and userdata with the key byte order (0: nf_proto has
- * none), the data byte order (big endian) and "data is no interval". */
-enum { DT_NFPROTO = 2, NL_MAP_KEY_LEN = 1 };
+ * none), the data byte order (big endian) and "data is no interval".  And
+ * `set NAME { type ipv4_addr . inet_service . ipv4_addr . inet_service;
+ * flags dynamic[,timeout]; ... }`: flags eval[|timeout], the concatenated
+ * key type (each type 6 bits, the first highest), each field in its own
+ * 32-bit registers, userdata with byte order 0 and a typeof "concat" with
+ * no fields. */
+enum { DT_NFPROTO = 2, NL_MAP_KEY_LEN = 1, NL_TYPE_BITS = 6 };
+
+static uint32_t map_key_type(const struct nlc *c, enum ir_map_key k)
+{
+	uint32_t a = c->fam == IR_FAM_IPV6 ? DT_IP6ADDR : DT_IPADDR;
+
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		break;
+	case IR_MAPKEY_FLOW:
+		return ((((a << NL_TYPE_BITS) | DT_INET_SERVICE) << NL_TYPE_BITS | a) << NL_TYPE_BITS) |
+		       DT_INET_SERVICE;
+	}
+	return DT_NFPROTO;
+}
+
+static uint32_t map_key_len(const struct nlc *c, enum ir_map_key k)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		break;
+	case IR_MAPKEY_FLOW:
+		return 2 * addr_len(c) + 2 * 4;
+	}
+	return NL_MAP_KEY_LEN;
+}
 
 static char *map_nl_name(const struct ir_table *t, const char *map)
 {
@@ -2285,20 +2319,33 @@ static void map_emit_nl(struct nlc *c, const struct ir_table *t, const struct ir
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, nl_nfproto(c->fam));
 	nftnl_set_set_u32(s, NFTNL_SET_ID, ++c->set_id);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP | NFT_SET_EVAL |
-			  (m->timeout_ms ? NFT_SET_TIMEOUT : 0));
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, DT_NFPROTO);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, NL_MAP_KEY_LEN);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, c->fam == IR_FAM_IPV6 ? DT_IP6ADDR : DT_IPADDR);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, alen);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, (m->data != IR_MAPDATA_NONE ? NFT_SET_MAP : 0) |
+			  NFT_SET_EVAL | (m->timeout_ms ? NFT_SET_TIMEOUT : 0));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, map_key_type(c, m->key));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, map_key_len(c, m->key));
+	if (m->data != IR_MAPDATA_NONE) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, c->fam == IR_FAM_IPV6 ? DT_IP6ADDR : DT_IPADDR);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, alen);
+	}
 	if (m->timeout_ms)
 		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, m->timeout_ms);
 	/* nft sends no size; the kernel gives a set the packet path fills
 	 * 65535 (and reports it): said here, so the batch renders like it */
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65535);
 	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 0);
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, BO_BIG);
-	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
+	if (m->data != IR_MAPDATA_NONE) {
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, BO_BIG);
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
+	}
+	if (m->key == IR_MAPKEY_FLOW) {
+		struct nftnl_udata *nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
+		struct nftnl_udata *data;
+
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, TY_CONCAT);
+		data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+		nftnl_udata_nest_end(ud, data);
+		nftnl_udata_nest_end(ud, nest);
+	}
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 	nftnl_udata_buf_free(ud);
 	for (const struct ir_map_elem *e = m->elems; e; e = e->next) {
@@ -2326,14 +2373,57 @@ static struct nftnl_set *map_set_nl(struct nlc *c, const char *name)
 	return NULL;
 }
 
-/* The map's key into reg 1 (nft: `ct l3proto`). */
-static struct nftnl_expr *map_key_nl(enum ir_map_key k)
+/* The key into reg 1 onwards, as a statement of one to five
+ * expressions, the last one `last` (a lookup, a dynset; may be NULL):
+ * `ct l3proto`, or a flow's fields each in its own 32-bit registers. */
+static void map_key_nl(struct nlr *r, enum ir_map_key k, uint8_t l4, struct nftnl_expr *data,
+		       struct nftnl_expr *last, bool barrier)
 {
+	struct nls *s;
+
 	switch (k) {
 	case IR_MAPKEY_L3PROTO:
-		break;
+		s = nls_exprs(r, x_ct(NFT_CT_L3PROTOCOL), data, last);
+		s->barrier = barrier;
+		return;
+	case IR_MAPKEY_FLOW: {
+		uint32_t alen = addr_len(r->c), soff = r->c->fam == IR_FAM_IPV6 ? 8 : 12;
+		uint32_t reg = NFT_REG32_00 + alen / 4;
+
+		dep_l4(r, l4);
+		s = nls_new(r);
+		nls_add(s, x_payload(NFT_PAYLOAD_NETWORK_HEADER, soff, alen, NL_REG1));
+		nls_add(s, x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, reg));
+		nls_add(s, x_payload(NFT_PAYLOAD_NETWORK_HEADER, soff + alen, alen, reg + 1));
+		nls_add(s, x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 1 + alen / 4));
+		if (last)
+			nls_add(s, last);
+		s->barrier = barrier;
+		return;
 	}
-	return x_ct(NFT_CT_L3PROTOCOL);
+	}
+}
+
+/* KEY [!=] @set */
+static int match_set_nl(struct nlr *r, const struct ir_match *m)
+{
+	char *name = map_nl_name(r->ch->table, m->u.set.name);
+	struct nftnl_set *set = map_set_nl(r->c, name);
+	struct nftnl_expr *e;
+
+	if (!set) {
+		free(name);
+		return diag_error(r->c->dq, &m->loc, "internal error: no set %s", m->u.set.name);
+	}
+	e = x_new("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NL_REG1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nftnl_set_get_u32(set, NFTNL_SET_ID));
+	if (m->neg)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	map_key_nl(r, (enum ir_map_key)m->u.set.key, m->l4proto, NULL, e, false);
+	free(name);
+	return 0;
 }
 
 /* add / update / delete @m { KEY : ip saddr }: key in reg 1, data in reg 2 */
@@ -2353,6 +2443,8 @@ static int stmt_dynset_nl(struct nlr *r, const struct ir_stmt *s)
 		return diag_error(r->c->dq, &s->loc, "internal error: no map %s", s->u.dynset.map);
 	}
 	switch (s->u.dynset.data) {
+	case IR_MAPDATA_NONE:
+		break;
 	case IR_MAPDATA_SADDR:
 		data = r->c->fam == IR_FAM_IPV6 ? x_payload(NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NL_REG2)
 						 : x_payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NL_REG2);
@@ -2360,11 +2452,12 @@ static int stmt_dynset_nl(struct nlr *r, const struct ir_stmt *s)
 	}
 	e = x_new("dynset");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NL_REG1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, NL_REG2);
+	if (data)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, NL_REG2);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, ops[s->u.dynset.op]);
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, nftnl_set_get_u32(set, NFTNL_SET_ID));
-	nls_barrier(r, map_key_nl(s->u.dynset.key), data, e);
+	map_key_nl(r, s->u.dynset.key, s->u.dynset.l4proto, data, e, true);
 	free(name);
 	return 0;
 }
@@ -2386,7 +2479,7 @@ static int nat_map_nl(struct nlr *r, const struct ir_nat *n, const struct loc *l
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NL_REG1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nftnl_set_get_u32(set, NFTNL_SET_ID));
-	nls_barrier(r, map_key_nl(n->addr_map_key), e, NULL);
+	map_key_nl(r, n->addr_map_key, 0, e, NULL, true);
 	free(name);
 	return 0;
 }
@@ -2637,6 +2730,7 @@ static bool nl_match_implies_proto(const struct ir_match *m, uint8_t proto)
 	case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
 	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
 	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_PKTTYPE: case IR_M_HELPER:
+	case IR_M_SET:
 		return false;
 	}
 	return false;

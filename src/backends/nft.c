@@ -521,6 +521,8 @@ static const char *nft_tos_payload(const struct nft_ctx *c)
 	return c->fam == IR_FAM_IPV6 ? "@nh,4,8" : "@nh,8,8";
 }
 
+static void match_set(struct nft_ctx *c, const struct ir_match *m);
+
 static void match_one(struct nft_ctx *c, const struct ir_match *m, const struct nft_variant *v)
 {
 	struct strbuf *sb = c->sb;
@@ -656,6 +658,9 @@ static void match_one(struct nft_ctx *c, const struct ir_match *m, const struct 
 			m->kind == IR_M_ICMP_TYPES ? "type" : "code", nft_op(m->neg));
 		nft_ports(sb, m->u.ports.v, m->u.ports.n);
 		break;
+	case IR_M_SET:
+		match_set(c, m);
+		break;
 	}
 }
 
@@ -682,6 +687,7 @@ static bool match_implies_proto(const struct ir_match *m, uint8_t proto)
 	case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
 	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
 	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_PKTTYPE: case IR_M_HELPER:
+	case IR_M_SET:
 		return false;
 	}
 	return false;
@@ -884,22 +890,32 @@ static void stmt_ct_helper(struct nft_ctx *c, const struct ir_rule *r, const str
 	sb_addf(c->sb, "ct helper set \"%s\"", c->objs.v[i].name);
 }
 
-/* ---- named maps ------------------------------------------------------------------ */
+/* ---- named maps and sets (struct ir_map) ------------------------------------------ */
 
-static const char *nft_map_key(enum ir_map_key k)
+/* The key expression: `ct l3proto`, or `ip saddr . udp sport . ip daddr .
+ * udp dport` for a flow of protocol l4. */
+static void nft_map_key(struct nft_ctx *c, enum ir_map_key k, uint8_t l4)
 {
+	const char *p = nft_l4_name(l4);
+
 	switch (k) {
 	case IR_MAPKEY_L3PROTO:
-		return "ct l3proto";
+		sb_add(c->sb, "ct l3proto");
+		return;
+	case IR_MAPKEY_FLOW:
+		sb_addf(c->sb, "%s saddr . %s sport . %s daddr . %s dport", nft_ip(c), p, nft_ip(c), p);
+		return;
 	}
-	return "?";
 }
 
-static const char *nft_map_key_type(enum ir_map_key k)
+static const char *nft_map_key_type(struct nft_ctx *c, enum ir_map_key k)
 {
 	switch (k) {
 	case IR_MAPKEY_L3PROTO:
 		return "nf_proto";
+	case IR_MAPKEY_FLOW:
+		return c->fam == IR_FAM_IPV6 ? "ipv6_addr . inet_service . ipv6_addr . inet_service"
+					     : "ipv4_addr . inet_service . ipv4_addr . inet_service";
 	}
 	return "?";
 }
@@ -909,6 +925,9 @@ static void nft_map_key_value(struct strbuf *sb, enum ir_map_key k, uint32_t v)
 	switch (k) {
 	case IR_MAPKEY_L3PROTO:
 		sb_add(sb, v == 10 ? "ipv6" : v == 2 ? "ipv4" : "?");
+		return;
+	case IR_MAPKEY_FLOW:
+		sb_add(sb, "?");	/* no initial elements (ir_map_add_elem) */
 		return;
 	}
 }
@@ -926,30 +945,47 @@ static void nft_timeout(struct strbuf *sb, uint32_t ms)
 		sb_addf(sb, "%" PRIu32 "ms", ms);
 }
 
-static bool nft_map_ok(struct nft_ctx *c, const struct ir_table *t, const char *map,
-		       const struct loc *loc)
+static const struct ir_map *nft_map_get(struct nft_ctx *c, const struct ir_table *t, const char *map,
+					const struct loc *loc)
 {
-	if (ir_map_find(t, map) && nft_chain_name_ok(t->name, map))
-		return true;
-	nft_error(c, loc, "internal error: map '%s' is not a map of table %s", map, t->name);
-	return false;
+	const struct ir_map *m = ir_map_find(t, map);
+
+	if (m && nft_chain_name_ok(t->name, map))
+		return m;
+	nft_error(c, loc, "internal error: '%s' is not a map or set of table %s", map, t->name);
+	return NULL;
 }
 
-/* add / update / delete @m { KEY : DATA } */
+/* KEY [!=] @set */
+static void match_set(struct nft_ctx *c, const struct ir_match *m)
+{
+	const struct ir_map *set = nft_map_get(c, c->table, m->u.set.name, &m->loc);
+
+	if (!set)
+		return;
+	nft_map_key(c, set->key, m->l4proto);
+	sb_add(c->sb, m->neg ? " != " : " ");
+	nft_map_ref(c->sb, c->table, m->u.set.name);
+}
+
+/* add / update / delete @m { KEY [: DATA] } */
 static void stmt_dynset(struct nft_ctx *c, const struct ir_stmt *s)
 {
 	static const char *const ops[] = {
 		[IR_DYNSET_ADD] = "add", [IR_DYNSET_UPDATE] = "update", [IR_DYNSET_DELETE] = "delete",
 	};
 
-	if (!nft_map_ok(c, c->table, s->u.dynset.map, &s->loc))
+	if (!nft_map_get(c, c->table, s->u.dynset.map, &s->loc))
 		return;
 	sb_addf(c->sb, "%s ", ops[s->u.dynset.op]);
 	nft_map_ref(c->sb, c->table, s->u.dynset.map);
-	sb_addf(c->sb, " { %s : ", nft_map_key(s->u.dynset.key));
+	sb_add(c->sb, " { ");
+	nft_map_key(c, s->u.dynset.key, s->u.dynset.l4proto);
 	switch (s->u.dynset.data) {
+	case IR_MAPDATA_NONE:
+		break;
 	case IR_MAPDATA_SADDR:
-		sb_addf(c->sb, "%s saddr", nft_ip(c));
+		sb_addf(c->sb, " : %s saddr", nft_ip(c));
 		break;
 	}
 	sb_add(c->sb, " }");
@@ -958,13 +994,15 @@ static void stmt_dynset(struct nft_ctx *c, const struct ir_stmt *s)
 static void map_emit(struct nft_ctx *c, const struct ir_table *t, const struct ir_map *m,
 		     struct strbuf *out)
 {
-	if (!nft_map_ok(c, t, m->name, &m->loc))
+	if (!nft_map_get(c, t, m->name, &m->loc))
 		return;
 	if (c->o && c->o->locations && m->loc.file)
 		sb_addf(out, "\t# %s:%u\n", m->loc.file->path, m->loc.line);
-	sb_addf(out, "\tmap %s_%s {\n\t\ttype %s : %s\n\t\tflags dynamic%s\n", t->name, m->name,
-		nft_map_key_type(m->key), c->fam == IR_FAM_IPV6 ? "ipv6_addr" : "ipv4_addr",
-		m->timeout_ms ? ",timeout" : "");
+	sb_addf(out, "\t%s %s_%s {\n\t\ttype %s", m->data == IR_MAPDATA_NONE ? "set" : "map",
+		t->name, m->name, nft_map_key_type(c, m->key));
+	if (m->data == IR_MAPDATA_SADDR)
+		sb_addf(out, " : %s", c->fam == IR_FAM_IPV6 ? "ipv6_addr" : "ipv4_addr");
+	sb_addf(out, "\n\t\tflags dynamic%s\n", m->timeout_ms ? ",timeout" : "");
 	if (m->timeout_ms) {
 		sb_add(out, "\t\ttimeout ");
 		nft_timeout(out, m->timeout_ms);
@@ -1107,9 +1145,10 @@ static void verdict_nat(struct nft_ctx *c, const struct ir_verdict *v, const cha
 			nft_error(c, &v->loc, "internal error: %s to a map's address with a port", kw);
 			return;
 		}
-		if (!nft_map_ok(c, c->table, n->addr_map, &v->loc))
+		if (!nft_map_get(c, c->table, n->addr_map, &v->loc))
 			return;
-		sb_addf(c->sb, "%s map ", nft_map_key(n->addr_map_key));
+		nft_map_key(c, n->addr_map_key, 0);
+		sb_add(c->sb, " map ");
 		nft_map_ref(c->sb, c->table, n->addr_map);
 	} else if (n->has_addr) {
 		if (n->addr.kind == IR_ADDR_IFADDR) {

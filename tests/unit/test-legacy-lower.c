@@ -683,10 +683,11 @@ static void case_autofw(void)
 		ok(R.lower_rc == 0 && R.nft, "%s: lowered and written", v[i].name);
 		want(&R, "map legacy_autofw_1 {\n\t\ttype nf_proto : ipv4_addr\n", v[i].name);
 		if (window) {
-			want(&R, "flags dynamic,timeout\n\t\ttimeout 15s\n", "secure mode with the timer: 15 s");
+			want(&R, "map legacy_autofw_1 {\n\t\ttype nf_proto : ipv4_addr\n\t\tflags dynamic,timeout\n"
+			     "\t\ttimeout 15s\n", "secure mode with the timer: 15 s");
 		} else {
-			want(&R, "flags dynamic\n", "no window");
-			want_not(&R, "timeout", "no window");
+			want(&R, "map legacy_autofw_1 {\n\t\ttype nf_proto : ipv4_addr\n\t\tflags dynamic\n\t",
+			     "no window: the host is kept");
 		}
 		if (v[i].host)
 			want(&R, "elements = { ipv4 : 192.168.0.21 }", "-h is the first host");
@@ -696,15 +697,28 @@ static void case_autofw(void)
 		want(&R, "ct direction original ct mark & 0xc0000000 == 0x80000000 ct status & dnat == 0 "
 		     "tcp dport 7070 counter delete @legacy_autofw_1 { ct l3proto : ip saddr } "
 		     "add @legacy_autofw_1 { ct l3proto : ip saddr }\n", "masqueraded control packet records its source");
-		want(&R, "iifname != \"lo\" fib daddr type local udp dport 6970-7170 counter ct mark set ct mark | "
-		     "0x40000000 dnat to ct l3proto map @legacy_autofw_1\n\t\tiifname != \"lo\" fib daddr type "
-		     "local udp dport 6970-7170 counter drop\n", "range: DNAT to the host, else dropped");
+		if (v[i].host) {
+			want(&R, "iifname != \"lo\" fib daddr type local udp dport 6970-7170 counter ct mark set "
+			     "ct mark | 0x40000000 dnat to ct l3proto map @legacy_autofw_1\n\t\tiifname != \"lo\" "
+			     "fib daddr type local udp dport 6970-7170 counter drop\n",
+			     "range: DNAT to the host, else dropped");
+			want_not(&R, "refused", "a host from the start: no refused flows");
+		} else {
+			want(&R, "set legacy_autofw_1_refused {\n\t\ttype ipv4_addr . inet_service . ipv4_addr . "
+			     "inet_service\n\t\tflags dynamic,timeout\n\t\ttimeout 300s\n",
+			     "refused udp flows are remembered for the udp masquerade timeout");
+			want(&R, "iifname != \"lo\" fib daddr type local udp dport 6970-7170 ip saddr . udp sport . "
+			     "ip daddr . udp dport != @legacy_autofw_1_refused counter ct mark set ct mark | "
+			     "0x40000000 dnat to ct l3proto map @legacy_autofw_1\n\t\tiifname != \"lo\" fib "
+			     "daddr type local udp dport 6970-7170 counter update @legacy_autofw_1_refused { "
+			     "ip saddr . udp sport . ip daddr . udp dport } drop\n",
+			     "range: DNAT to the host unless refused before, else dropped and remembered");
+		}
 		want(&R, "ct direction original ct mark & 0x40000000 == 0x40000000 counter accept",
 		     "forwarded like a port forward");
 		ok(!R.ipt, "%s: the iptables backend refuses it", v[i].name);
-		ok(has_diag(&R, DIAG_WARNING, "began while no host was recorded") == !v[i].host,
-		   "%s: the lingering-flow approximation is warned %s", v[i].name,
-		   v[i].host ? "never (a host is always there)" : "once");
+		ok(!has_diag(&R, DIAG_WARNING, "refused while no host"),
+		   "%s: udp: no approximation to warn about", v[i].name);
 		{
 			const struct ir_rule *d = find_rule(&R, "nat_pre", is_map_dnat);
 			const struct ir_rule *u = find_rule(&R, "autofw", is_dynset);
@@ -722,6 +736,26 @@ static void case_autofw(void)
 			ir_rule_free(dc);
 			ir_rule_free(uc);
 		}
+		run_free(&R);
+	}
+	/* a tcp range: refused flows for 2 min in 2.2 (at most its state's
+	 * timeout), the tcp timeout in 2.0; either way a warning */
+	for (int gen = 0; gen < 2; gen++) {
+		struct run R;
+		struct lg_forward *f = autofw_entry(false, false, NULL);
+
+		run_init(&R);
+		f->proto = 6;
+		f->ports.lo = 6000;
+		f->ports.hi = 6100;
+		f->ctlport = 23;
+		ok(lg_apply_forward(&R.pc, f) == 0, "tcp autofw added");
+		run_lower(&R, gen ? "autofw_tcp20" : "autofw_tcp22", gen ? LG_GEN_20 : LG_GEN_22);
+		want(&R, gen ? "flags dynamic,timeout\n\t\ttimeout 900s\n" : "flags dynamic,timeout\n\t\ttimeout 120s\n",
+		     gen ? "2.0: refused tcp flows for the tcp timeout" : "2.2: refused tcp flows for 2 min");
+		want(&R, "ip saddr . tcp sport . ip daddr . tcp dport != @legacy_autofw_1_refused", "tcp flow key");
+		ok(has_diag(&R, DIAG_WARNING, "refused while no host was recorded"),
+		   "tcp: the refusal time is warned as an approximation");
 		run_free(&R);
 	}
 }
