@@ -779,8 +779,12 @@ static bool fw_same(const struct lg_forward *a, const struct lg_forward *b)
 		return a->fwmark == b->fwmark && addr_eq(&a->raddr, &b->raddr) &&
 		       a->rport == b->rport;
 	case LG_FW_AUTOFW:
+		/* ip_autofw_del compares the control port and the host
+		 * (-h) too, as the script gave them: a -D must repeat them */
 		return a->proto == b->proto && a->ports.lo == b->ports.lo &&
-		       a->ports.hi == b->ports.hi;
+		       a->ports.hi == b->ports.hi && a->ctlproto == b->ctlproto &&
+		       a->ctlport == b->ctlport && a->autofw_static == b->autofw_static &&
+		       (!a->autofw_static || addr_eq(&a->raddr, &b->raddr));
 	}
 	return false;
 }

@@ -738,6 +738,26 @@ static void case_autofw(void)
 		}
 		run_free(&R);
 	}
+	/* -D must repeat the control port, as ip_autofw_del compared it */
+	{
+		struct run R;
+		struct lg_forward *d;
+
+		run_init(&R);
+		ok(lg_apply_forward(&R.pc, autofw_entry(false, false, NULL)) == 0, "autofw -A -c");
+		d = autofw_entry(false, false, NULL);
+		d->add = false;
+		d->ctlproto = 0;
+		d->ctlport = 0;
+		ok(lg_apply_forward(&R.pc, d) < 0 && has_diag(&R, DIAG_ERROR, "no such forwarding entry"),
+		   "autofw -D without the -c of the entry: no such entry (2.2: EINVAL)");
+		d = autofw_entry(false, false, NULL);
+		d->add = false;
+		ok(lg_apply_forward(&R.pc, d) == 0, "autofw -D with the same -c deletes it");
+		run_lower(&R, "autofw_deleted", LG_GEN_22);
+		ok(!R.nft || !strstr(R.nft, "autofw_1"), "nothing left of the deleted entry");
+		run_free(&R);
+	}
 	/* a tcp range: refused flows for 2 min in 2.2 (at most its state's
 	 * timeout), the tcp timeout in 2.0; either way a warning */
 	for (int gen = 0; gen < 2; gen++) {
