@@ -20,6 +20,8 @@
  *      legacy_nat_pre   nat    prerouting  dstnat REDIRECT, portfw, mfw, autofw
  *      legacy_forward   filter forward     0      skips what 2.x never showed
  *                                                 the forward chain, then rules
+ *      legacy_autofw    filter forward     10     autofw control ports record
+ *                                                 the inside host (maps)
  *      legacy_nat_post  nat    postrouting srcnat MASQ
  *      legacy_output    filter postrouting srcnat+10  sees masqueraded sources
  *      legacy_acct_out  filter postrouting srcnat+20  ipfwadm -A out
