@@ -1916,25 +1916,33 @@ static int autofw_dynamic(struct lower *L, struct lg_forward *f)
 		refused->data = IR_MAPDATA_NONE;
 	}
 
-	/* the trigger: a masqueraded packet to the control port */
-	r = ir_rule_new(&f->loc);
-	m_ctdir(r, false);
-	m_ctmark(r, LG_CT_MASQ | LG_CT_FWD, LG_CT_MASQ, false);
-	/* not a connection a helper opened towards the inside host (2.x
-	 * demasqueraded those: they never reached ip_fw_masquerade) */
-	m = ir_match_new(r, IR_M_CTSTATE, &f->loc);
-	m->u.bits = IR_CT_DNAT;
-	m->neg = true;
-	fw_dport(r, f->ctlproto, f->ctlport, f->ctlport, &f->loc);
-	for (unsigned i = 0; i < ARRAY_SIZE(ops); i++) {
-		struct ir_stmt *s = ir_stmt_new(r, IR_S_DYNSET, &f->loc);
+	/* the trigger: a packet ip_fw_masquerade saw (a forward MASQ verdict)
+	 * going to the control port.  Those are the original direction of a
+	 * masqueraded connection -- not of one a helper opened towards the
+	 * inside host, which 2.x de-masqueraded -- and the reply direction of
+	 * a DNATed one: the replies of port forwards (and of the helpers'
+	 * connections), which needed MASQ.  A port forward is DNATed too. */
+	for (int reply = 0; reply < 2; reply++) {
+		r = ir_rule_new(&f->loc);
+		m_ctdir(r, reply);
+		if (reply)
+			m_ctmark(r, LG_CT_MASQ, LG_CT_MASQ, false);
+		else
+			m_ctmark(r, LG_CT_MASQ | LG_CT_FWD, LG_CT_MASQ, false);
+		m = ir_match_new(r, IR_M_CTSTATE, &f->loc);
+		m->u.bits = IR_CT_DNAT;
+		m->neg = !reply;
+		fw_dport(r, f->ctlproto, f->ctlport, f->ctlport, &f->loc);
+		for (unsigned i = 0; i < ARRAY_SIZE(ops); i++) {
+			struct ir_stmt *s = ir_stmt_new(r, IR_S_DYNSET, &f->loc);
 
-		s->u.dynset.op = ops[i];
-		s->u.dynset.map = xstrdup(name);
-		s->u.dynset.key = IR_MAPKEY_L3PROTO;
-		s->u.dynset.data = IR_MAPDATA_SADDR;
+			s->u.dynset.op = ops[i];
+			s->u.dynset.map = xstrdup(name);
+			s->u.dynset.key = IR_MAPKEY_L3PROTO;
+			s->u.dynset.data = IR_MAPDATA_SADDR;
+		}
+		ir_chain_insert(L->autofw, r, 0);
 	}
-	ir_chain_insert(L->autofw, r, 0);
 
 	/* nat prerouting: the DNAT, then the drop for when the map is empty */
 	for (int dnat = 1; dnat >= 0; dnat--) {

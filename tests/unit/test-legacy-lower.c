@@ -697,6 +697,10 @@ static void case_autofw(void)
 		want(&R, "ct direction original ct mark & 0xc0000000 == 0x80000000 ct status & dnat == 0 "
 		     "tcp dport 7070 counter delete @legacy_autofw_1 { ct l3proto : ip saddr } "
 		     "add @legacy_autofw_1 { ct l3proto : ip saddr }\n", "masqueraded control packet records its source");
+		want(&R, "ct direction reply ct mark & 0x80000000 == 0x80000000 ct status & dnat != 0 "
+		     "tcp dport 7070 counter delete @legacy_autofw_1 { ct l3proto : ip saddr } "
+		     "add @legacy_autofw_1 { ct l3proto : ip saddr }\n",
+		     "so does a masqueraded reply of a forwarded connection");
 		if (v[i].host) {
 			want(&R, "iifname != \"lo\" fib daddr type local udp dport 6970-7170 counter ct mark set "
 			     "ct mark | 0x40000000 dnat to ct l3proto map @legacy_autofw_1\n\t\tiifname != \"lo\" "
