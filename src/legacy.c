@@ -1555,7 +1555,7 @@ static char *unique_name(struct lower *L, const char *base)
 static bool reserved_name(const char *n)
 {
 	static const char *const r[] = {
-		"input", "forward", "output", "acct_in", "acct_out", "nat_pre", "nat_post",
+		"input", "forward", "output", "acct_in", "acct_out", "nat_pre", "nat_post", "autofw",
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(r); i++)

@@ -742,6 +742,27 @@ static void case_autofw(void)
 		}
 		run_free(&R);
 	}
+	/* a user chain called autofw does not meet masqc's own */
+	{
+		struct run R;
+		struct lg_rule *r;
+
+		run_init(&R);
+		chains_new(&R, "autofw");
+		r = rule(LG_IPCHAINS, LG_T_ACCEPT);
+		r->proto = 6;
+		ports(&r->dport, 22, 22, false);
+		chains_add(&R, "autofw", r);
+		chains_add(&R, "forward", jump_rule("autofw"));
+		r = rule(LG_IPCHAINS, LG_T_MASQ);
+		addr(&r->src, "192.168.0.0/24");
+		chains_add(&R, "forward", r);
+		ok(lg_apply_forward(&R.pc, autofw_entry(false, false, NULL)) == 0, "autofw added");
+		run_lower(&R, "autofw_userchain", LG_GEN_AUTO);
+		want(&R, "jump legacy_u_autofw", "user chain autofw is u_autofw");
+		want(&R, "chain legacy_autofw {\n\t\ttype filter hook forward priority 10;", "masqc's own autofw chain");
+		run_free(&R);
+	}
 	/* -D must repeat the control port, as ip_autofw_del compared it */
 	{
 		struct run R;
