@@ -1983,8 +1983,7 @@ static int autofw_dynamic(struct lower *L, struct lg_forward *f)
 			 "while no host was recorded stays refused until %u s after its last packet; "
 			 "%s", f->ports.lo, f->ports.hi, refused->timeout_ms / 1000,
 			 L->gen == LG_GEN_20 ? "2.0 forgot it at once after a RST from outside" :
-			 "2.2 followed its tcp state (1 min after a SYN, 10 s after a lone ACK or "
-			 "RST, 2 min after a FIN)");
+			 "2.2 followed its tcp state (1 min after a SYN, at most 2 min)");
 	free(name);
 	free(rname);
 	return 0;
