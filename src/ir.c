@@ -137,6 +137,9 @@ static void match_free(struct ir_match *m)
 	case IR_M_HELPER:
 		free(m->u.str);
 		break;
+	case IR_M_SET:
+		free(m->u.set.name);
+		break;
 	case IR_M_PROTO:
 	case IR_M_TCPFLAGS:
 	case IR_M_TCPOPTION:
@@ -174,6 +177,9 @@ static void stmt_free(struct ir_stmt *s)
 		break;
 	case IR_S_CT_HELPER:
 		free(s->u.str);
+		break;
+	case IR_S_DYNSET:
+		free(s->u.dynset.map);
 		break;
 	case IR_S_MARK:
 	case IR_S_CONNMARK:
@@ -227,6 +233,25 @@ static bool verdict_is_nat(enum ir_verdict_kind k)
 	return false;
 }
 
+/* The named-map part of a NAT verdict (ir_nat.addr_map). */
+static void nat_map_free(struct ir_nat *n)
+{
+	free(n->addr_map);
+	n->addr_map = NULL;
+}
+
+static void nat_map_copy(struct ir_nat *d, const struct ir_nat *s)
+{
+	d->addr_map = s->addr_map ? xstrdup(s->addr_map) : NULL;
+}
+
+static bool nat_map_equal(const struct ir_nat *a, const struct ir_nat *b)
+{
+	if (!a->addr_map || !b->addr_map)
+		return a->addr_map == b->addr_map;
+	return strcmp(a->addr_map, b->addr_map) == 0 && a->addr_map_key == b->addr_map_key;
+}
+
 struct ir_rule *ir_rule_new(const struct loc *loc)
 {
 	struct ir_rule *r = xzalloc(sizeof(*r));
@@ -257,6 +282,7 @@ void ir_rule_free(struct ir_rule *r)
 		for (unsigned i = 0; i < r->verdict.u.nat.nrr; i++)
 			addr_free_contents(&r->verdict.u.nat.rr[i].addr);
 		free(r->verdict.u.nat.rr);
+		nat_map_free(&r->verdict.u.nat);
 	}
 	free(r);
 }
@@ -308,6 +334,9 @@ static struct ir_match *match_clone(const struct ir_match *m)
 	case IR_M_HELPER:
 		c->u.str = m->u.str ? xstrdup(m->u.str) : NULL;
 		break;
+	case IR_M_SET:
+		c->u.set.name = m->u.set.name ? xstrdup(m->u.set.name) : NULL;
+		break;
 	case IR_M_PROTO: case IR_M_TCPFLAGS: case IR_M_TCPOPTION: case IR_M_ICMP:
 	case IR_M_ICMP_ANY: case IR_M_FRAG: case IR_M_CTSTATE: case IR_M_CTSTATUS:
 	case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
@@ -332,6 +361,9 @@ static struct ir_stmt *stmt_clone(const struct ir_stmt *s)
 		break;
 	case IR_S_CT_HELPER:
 		c->u.str = s->u.str ? xstrdup(s->u.str) : NULL;
+		break;
+	case IR_S_DYNSET:
+		c->u.dynset.map = s->u.dynset.map ? xstrdup(s->u.dynset.map) : NULL;
 		break;
 	case IR_S_MARK: case IR_S_CONNMARK: case IR_S_TOS: case IR_S_DSCP:
 	case IR_S_TTL: case IR_S_TCPMSS: case IR_S_NOTRACK:
@@ -369,6 +401,7 @@ struct ir_rule *ir_rule_clone(const struct ir_rule *r)
 				addr_copy(&c->verdict.u.nat.rr[i].addr, &r->verdict.u.nat.rr[i].addr);
 			}
 		}
+		nat_map_copy(&c->verdict.u.nat, &r->verdict.u.nat);
 	}
 	return c;
 }
@@ -455,6 +488,16 @@ static void table_free(struct ir_table *t)
 	if (t->index) {
 		free(t->index->slot);
 		free(t->index);
+	}
+	for (struct ir_map *m = t->maps, *n; m; m = n) {
+		n = m->next;
+		for (struct ir_map_elem *e = m->elems, *en; e; e = en) {
+			en = e->next;
+			addr_free_contents(&e->data);
+			free(e);
+		}
+		free(m->name);
+		free(m);
 	}
 	free(t->name);
 	free(t);
@@ -820,6 +863,8 @@ static bool match_equal(const struct ir_match *a, const struct ir_match *b)
 	case IR_M_DSCP:
 	case IR_M_PKTTYPE:
 		return a->u.num == b->u.num;
+	case IR_M_SET:
+		return str_eq(a->u.set.name, b->u.set.name) && a->u.set.key == b->u.set.key;
 	case IR_M_LIMIT:
 		return a->u.limit.rate == b->u.limit.rate && a->u.limit.unit == b->u.limit.unit &&
 		       a->u.limit.burst == b->u.limit.burst;
@@ -880,6 +925,10 @@ static bool stmt_equal(const struct ir_stmt *a, const struct ir_stmt *b)
 		return true;
 	case IR_S_CT_HELPER:
 		return str_eq(a->u.str, b->u.str);
+	case IR_S_DYNSET:
+		return a->u.dynset.op == b->u.dynset.op && str_eq(a->u.dynset.map, b->u.dynset.map) &&
+		       a->u.dynset.key == b->u.dynset.key && a->u.dynset.data == b->u.dynset.data &&
+		       a->u.dynset.l4proto == b->u.dynset.l4proto;
 	}
 	return false;
 }
@@ -915,6 +964,8 @@ static bool verdict_equal(const struct ir_verdict *a, const struct ir_verdict *b
 			    a->u.nat.rr[i].weight != b->u.nat.rr[i].weight ||
 			    !addr_equal(&a->u.nat.rr[i].addr, &b->u.nat.rr[i].addr))
 				return false;
+		if (!nat_map_equal(&a->u.nat, &b->u.nat))
+			return false;
 		return !a->u.nat.has_port || (a->u.nat.port_lo == b->u.nat.port_lo &&
 					      a->u.nat.port_hi == b->u.nat.port_hi);
 	}
@@ -1032,4 +1083,57 @@ void ir_chain_rename(struct ir_chain *c, const char *name)
 	free(c->name);
 	c->name = xstrdup(name);
 	index_put(c->table->index, c);
+}
+
+/* ---- named maps ------------------------------------------------------------------- */
+
+struct ir_map *ir_map_find(const struct ir_table *t, const char *name)
+{
+	for (struct ir_map *m = t->maps; m; m = m->next)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+struct ir_map *ir_map_new(struct ir_table *t, const char *name, enum ir_map_key key,
+			  uint32_t timeout_ms, const struct loc *loc)
+{
+	struct ir_map *m;
+
+	if (ir_map_find(t, name))
+		return NULL;
+	m = xzalloc(sizeof(*m));
+	m->name = xstrdup(name);
+	m->loc = loc ? *loc : loc_internal;
+	m->key = key;
+	m->data = IR_MAPDATA_SADDR;
+	m->timeout_ms = timeout_ms;
+	if (t->maps_tail)
+		t->maps_tail->next = m;
+	else
+		t->maps = m;
+	t->maps_tail = m;
+	return m;
+}
+
+void ir_map_add_elem(struct ir_map *m, uint32_t key, const struct ir_addr *data)
+{
+	struct ir_map_elem *e = xzalloc(sizeof(*e)), **pp = &m->elems;
+
+	e->key = key;
+	addr_copy(&e->data, data);
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = e;
+}
+
+uint32_t ir_map_key_value(enum ir_map_key k, enum ir_family fam)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		return fam == IR_FAM_IPV6 ? 10 : 2;	/* NFPROTO_IPV6 / NFPROTO_IPV4 */
+	case IR_MAPKEY_FLOW:
+		break;	/* no single value */
+	}
+	return 0;
 }

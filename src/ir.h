@@ -86,6 +86,8 @@ enum ir_match_kind {
 	IR_M_HELPER,	/* u.str: conntrack helper name */
 	IR_M_ICMP_TYPES,/* u.ports: ICMP type ranges/list (legacy ipfwadm/ipchains); ICMPv6 in IPv6 */
 	IR_M_ICMP_CODES,/* u.ports: ICMP code ranges (ipchains "destination port" of ICMP) */
+	IR_M_SET,	/* u.set: the packet's key is (neg: is not) in the named set
+			 * (struct ir_map) of the rule's table; l4proto: of a flow key */
 };
 
 enum ir_ct_state {		/* bits */
@@ -152,6 +154,7 @@ struct ir_match {
 			 bool limit_in, limit_out; } addrtype;
 		struct { bool has_uid, has_gid, socket_exists;
 			 struct ir_range uid, gid; } owner;
+		struct { char *name; int key; /* enum ir_map_key */ } set;
 	} u;
 	struct ir_match *next;
 };
@@ -169,6 +172,7 @@ enum ir_stmt_kind {
 	IR_S_TCPMSS,	/* u.num: MSS value; 0 = clamp to PMTU */
 	IR_S_NOTRACK,	/* NOTRACK / CT --notrack */
 	IR_S_CT_HELPER,	/* u.str: helper name (CT --helper) */
+	IR_S_DYNSET,	/* u.dynset: add/update/delete an element of a named map */
 };
 
 enum ir_log_flags {
@@ -187,6 +191,28 @@ enum ir_mark_op {
 
 enum ir_ttl_mod { IR_TTL_SET, IR_TTL_INC, IR_TTL_DEC };
 
+/* What a named map (struct ir_map) is keyed by, and what a packet path
+ * update stores in it.  The key is an expression of the packet, evaluated
+ * where the map is updated and where it is looked up. */
+enum ir_map_key {
+	IR_MAPKEY_L3PROTO,	/* ct l3proto: the connection's family -- one value in a
+				 * table of one family, so the map holds one element:
+				 * "the address last recorded" */
+	IR_MAPKEY_FLOW,		/* saddr . sport . daddr . dport of a tcp or udp packet
+				 * (the l4proto of the match / statement / set) */
+};
+
+enum ir_map_data {
+	IR_MAPDATA_NONE,	/* a set: keys only */
+	IR_MAPDATA_SADDR,	/* the packet's source address */
+};
+
+enum ir_dynset_op {
+	IR_DYNSET_ADD,		/* add the element if the key is absent */
+	IR_DYNSET_UPDATE,	/* add, or restart the timeout of the element there */
+	IR_DYNSET_DELETE,	/* remove the element of this key */
+};
+
 struct ir_stmt {
 	enum ir_stmt_kind kind;
 	struct loc loc;
@@ -200,6 +226,9 @@ struct ir_stmt {
 		uint32_t num;
 		struct { enum ir_ttl_mod op; uint8_t value; } ttl;
 		char *str;
+		struct { enum ir_dynset_op op; char *map;	/* ir_map.name, same table */
+			 enum ir_map_key key; enum ir_map_data data;
+			 uint8_t l4proto; /* IR_MAPKEY_FLOW */ } dynset;
 	} u;
 	struct ir_stmt *next;
 };
@@ -244,6 +273,11 @@ struct ir_nat_target {
 struct ir_nat {
 	bool has_addr;
 	struct ir_addr addr;	/* PREFIX with full plen (one address), RANGE, or IFADDR */
+	char *addr_map;		/* DNAT/SNAT only, has_addr false: the address is the
+				 * element of the named map addr_map (same table) for
+				 * the key addr_map_key; no element: the rule does not
+				 * match (nft: dnat to KEY map @m) */
+	enum ir_map_key addr_map_key;
 	bool has_port;
 	uint16_t port_lo, port_hi;
 	uint32_t flags;		/* IR_NAT_* */
@@ -321,6 +355,29 @@ struct ir_table {
 	struct ir_chain *chains, *chains_tail;	/* builtins first, in hook order, then user chains in creation order */
 	struct ir_table *next;
 	struct ir_chain_index *index;	/* private to ir.c: name -> chain hash for ir_chain_find */
+	struct ir_map *maps, *maps_tail;	/* named maps, in creation order */
+};
+
+/* A named map of the table, written before its chains: key -> address,
+ * changed from the packet path by IR_S_DYNSET statements, read by NAT
+ * verdicts (ir_nat.addr_map).  nft: map NAME { type KEY : ADDR; flags
+ * dynamic[,timeout]; [timeout T;] [elements = { ... }] }. */
+struct ir_map_elem {
+	uint32_t key;		/* IR_MAPKEY_L3PROTO: NFPROTO_IPV4 (2) / NFPROTO_IPV6 (10) */
+	struct ir_addr data;	/* one address (PREFIX with full plen) */
+	struct ir_map_elem *next;
+};
+
+struct ir_map {
+	char *name;
+	struct loc loc;		/* what asked for it */
+	enum ir_map_key key;
+	enum ir_map_data data;	/* IR_MAPDATA_NONE: a set (no elements here then);
+				 * IR_MAPDATA_SADDR: addresses */
+	uint32_t timeout_ms;	/* elements expire this long after they were added
+				 * (0: never; flags timeout) */
+	struct ir_map_elem *elems;	/* initial elements */
+	struct ir_map *next;
 };
 
 /* modprobe ip_conntrack_ftp ports=21,2121 -> { "ftp", tcp, {21, 2121} } */
@@ -389,6 +446,16 @@ struct ir_match *ir_match_new(struct ir_rule *r, enum ir_match_kind kind, const 
 /* Unlinks m from r and frees it. */
 void ir_match_remove(struct ir_rule *r, struct ir_match *m);
 struct ir_stmt *ir_stmt_new(struct ir_rule *r, enum ir_stmt_kind kind, const struct loc *loc);	/* appended */
+
+/* A new named map of t (appended, data IR_MAPDATA_SADDR: addresses; set
+ * ir_map.data to IR_MAPDATA_NONE for a set); NULL if t has one of that name. */
+struct ir_map *ir_map_new(struct ir_table *t, const char *name, enum ir_map_key key,
+			  uint32_t timeout_ms, const struct loc *loc);
+struct ir_map *ir_map_find(const struct ir_table *t, const char *name);
+/* Appends an initial element key : one address (copied). */
+void ir_map_add_elem(struct ir_map *m, uint32_t key, const struct ir_addr *data);
+/* The value of an ir_map_key for a table of family fam (the one element's key). */
+uint32_t ir_map_key_value(enum ir_map_key k, enum ir_family fam);
 
 void ir_add_helper(struct ir_ruleset *rs, struct ir_helper *h);
 void ir_add_sysctl(struct ir_ruleset *rs, const char *key, const char *value, const struct loc *loc);

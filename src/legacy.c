@@ -20,6 +20,8 @@
  *      legacy_nat_pre   nat    prerouting  dstnat REDIRECT, portfw, mfw, autofw
  *      legacy_forward   filter forward     0      skips what 2.x never showed
  *                                                 the forward chain, then rules
+ *      legacy_autofw    filter forward     10     autofw control ports record
+ *                                                 the inside host (maps)
  *      legacy_nat_post  nat    postrouting srcnat MASQ
  *      legacy_output    filter postrouting srcnat+10  sees masqueraded sources
  *      legacy_acct_out  filter postrouting srcnat+20  ipfwadm -A out
@@ -779,8 +781,12 @@ static bool fw_same(const struct lg_forward *a, const struct lg_forward *b)
 		return a->fwmark == b->fwmark && addr_eq(&a->raddr, &b->raddr) &&
 		       a->rport == b->rport;
 	case LG_FW_AUTOFW:
+		/* ip_autofw_del compares the control port and the host
+		 * (-h) too, as the script gave them: a -D must repeat them */
 		return a->proto == b->proto && a->ports.lo == b->ports.lo &&
-		       a->ports.hi == b->ports.hi;
+		       a->ports.hi == b->ports.hi && a->ctlproto == b->ctlproto &&
+		       a->ctlport == b->ctlport && a->autofw_static == b->autofw_static &&
+		       (!a->autofw_static || addr_eq(&a->raddr, &b->raddr));
 	}
 	return false;
 }
@@ -887,6 +893,8 @@ struct lower {
 	enum lg_generation gen;
 	struct ir_table *t;
 	struct ir_chain *nat_pre, *nat_post;
+	struct ir_chain *autofw;	/* legacy_autofw: control-port triggers */
+	unsigned autofw_maps;		/* dynamic autofw entries lowered so far */
 	bool frag_noted;	/* the ipfwadm fragment rules were explained once */
 	bool masq;		/* some MASQ verdict or policy exists */
 	bool fwd;		/* some port forward exists */
@@ -1578,7 +1586,7 @@ static char *unique_name(struct lower *L, const char *base)
 static bool reserved_name(const char *n)
 {
 	static const char *const r[] = {
-		"input", "forward", "output", "acct_in", "acct_out", "nat_pre", "nat_post",
+		"input", "forward", "output", "acct_in", "acct_out", "nat_pre", "nat_post", "autofw",
 	};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(r); i++)
@@ -2082,6 +2090,161 @@ static void fw_dnat(struct lower *L, const struct lg_forward *f, struct ir_rule 
 		dnat_to(r, &one->raddr, one->rport);
 }
 
+/* ipmasqadm autofw / ipautofw with a control port (-c PROTO PORT), after
+ * Linux 2.2 net/ipv4/ip_masq_autofw.c (2.0: ip_masq.c, the same code):
+ *
+ *  - every masqueraded packet (ip_fw_masquerade -> autofw_out_update) to
+ *    the control port records its inside source as the entry's host
+ *    (`where`, last one wins) and, with the timer (no -u), restarts a 15 s
+ *    timer;
+ *  - every TCP/UDP packet to the gateway on the range that no masquerade
+ *    entry knows (ip_fw_demasquerade -> autofw_in_create) is forwarded to
+ *    `where`.  The range is looked up with reqact = 0 in both callers, so
+ *    the ACTIVE and SECURE tests of ip_autofw_check_range never apply: any
+ *    outside host gets in, not only the server the inside host contacted
+ *    (the help text's "secure mode" was never enforced);
+ *  - when the timer runs out, secure mode (the default; -i and -h clear it)
+ *    sets `where` to 0; insecure mode keeps it;
+ *  - while `where` is 0 (nothing recorded yet, or the window closed in
+ *    secure mode) the packet is rewritten to 0.0.0.0, which routing refuses
+ *    as a martian: it is dropped, and the gateway's own servers on those
+ *    ports are unreachable.  The masquerade entry made for it stays: later
+ *    packets of that flow (outside address and port, gateway address and
+ *    port) find it first and are dropped too, even once a host is
+ *    recorded, until it expires -- udp: the udp masquerade timeout after
+ *    the flow's last packet; tcp (2.2): its state's timeout, at most 2 min
+ *    (TIME_WAIT) for a flow whose packets all come from outside; tcp (2.0):
+ *    the tcp timeout;
+ *  - -h HOST with -c: `where` starts as HOST (and SECURE is cleared).
+ *
+ * Here: a map of one element, key `ct l3proto` (one value in the table),
+ * the recorded host as data, elements expiring after 15 s in secure mode
+ * with the timer (flags timeout) and never otherwise.  The trigger runs in
+ * its own forward chain after the forward emulation (priority 10), on
+ * packets it let through of connections it masqueraded, before the output
+ * chain as in 2.2; delete + add replaces the host and restarts the
+ * timeout (an `update` would keep the first host).  In nat prerouting, like
+ * a static range: the DNAT to the map's address unless the flow is in the
+ * set of refused flows, then a drop that puts the flow into that set (or
+ * restarts its timeout) -- for when the map is empty, and for the refused
+ * flows.  2.x searched the entries newest first (ip_autofw_add
+ * pushes at the head); the rules here follow the script's order, as the
+ * static ranges do, which differs only for overlapping ranges. */
+static int autofw_dynamic(struct lower *L, struct lg_forward *f)
+{
+	static const enum ir_dynset_op ops[] = { IR_DYNSET_DELETE, IR_DYNSET_ADD };
+	bool secure = !f->autofw_insecure, timer = !f->autofw_notimer;
+	struct ir_rule *r;
+	struct ir_map *map, *refused = NULL;
+	struct ir_match *m;
+	char *name, *rname = NULL;
+
+	if (f->proto != P_TCP && f->proto != P_UDP)
+		return diag_error(L->pc->dq, &f->loc, "autofw is for tcp or udp only");
+	if (f->ctlproto != P_TCP && f->ctlproto != P_UDP)
+		return diag_error(L->pc->dq, &f->loc, "the autofw control port is tcp or udp only");
+	name = xasprintf("autofw_%u", ++L->autofw_maps);
+	map = ir_map_new(L->t, name, IR_MAPKEY_L3PROTO, secure && timer ? 15000 : 0, &f->loc);
+	if (!map) {
+		free(name);
+		return diag_error(L->pc->dq, &f->loc, "internal error: autofw map exists");
+	}
+	if (f->autofw_static) {
+		ir_map_add_elem(map, ir_map_key_value(IR_MAPKEY_L3PROTO, IR_FAM_IPV4), &f->raddr);
+	} else {
+		/* the flows 2.x refused while no host was recorded; with -h
+		 * a host always is */
+		uint32_t tout;
+
+		if (f->proto == P_UDP)
+			tout = L->st->timeouts[2] ? L->st->timeouts[2] : 300;
+		else if (L->gen == LG_GEN_20)
+			tout = L->st->timeouts[0] ? L->st->timeouts[0] : 15 * 60;
+		else
+			tout = 2 * 60;
+		rname = xasprintf("%s_refused", name);
+		refused = ir_map_new(L->t, rname, IR_MAPKEY_FLOW, tout * 1000, &f->loc);
+		if (!refused) {
+			free(name);
+			free(rname);
+			return diag_error(L->pc->dq, &f->loc, "internal error: autofw set exists");
+		}
+		refused->data = IR_MAPDATA_NONE;
+	}
+
+	/* the trigger: a packet ip_fw_masquerade saw (a forward MASQ verdict)
+	 * going to the control port.  Those are the original direction of a
+	 * masqueraded connection -- not of one a helper opened towards the
+	 * inside host, which 2.x de-masqueraded -- and the reply direction of
+	 * a DNATed one: the replies of port forwards (and of the helpers'
+	 * connections), which needed MASQ.  A port forward is DNATed too. */
+	for (int reply = 0; reply < 2; reply++) {
+		r = ir_rule_new(&f->loc);
+		m_ctdir(r, reply);
+		if (reply)
+			m_ctmark(r, LG_CT_MASQ, LG_CT_MASQ, false);
+		else
+			m_ctmark(r, LG_CT_MASQ | LG_CT_FWD, LG_CT_MASQ, false);
+		m = ir_match_new(r, IR_M_CTSTATE, &f->loc);
+		m->u.bits = IR_CT_DNAT;
+		m->neg = !reply;
+		fw_dport(r, f->ctlproto, f->ctlport, f->ctlport, &f->loc);
+		for (unsigned i = 0; i < ARRAY_SIZE(ops); i++) {
+			struct ir_stmt *s = ir_stmt_new(r, IR_S_DYNSET, &f->loc);
+
+			s->u.dynset.op = ops[i];
+			s->u.dynset.map = xstrdup(name);
+			s->u.dynset.key = IR_MAPKEY_L3PROTO;
+			s->u.dynset.data = IR_MAPDATA_SADDR;
+		}
+		ir_chain_insert(L->autofw, r, 0);
+	}
+
+	/* nat prerouting: the DNAT, then the drop for when the map is empty */
+	for (int dnat = 1; dnat >= 0; dnat--) {
+		r = ir_rule_new(&f->loc);
+		m_iface(r, false, "lo", true, &f->loc);
+		m = ir_match_new(r, IR_M_ADDRTYPE, &f->loc);
+		m->u.addrtype.dst = IR_AT_LOCAL;
+		fw_dport(r, f->proto, f->ports.lo, f->ports.hi, &f->loc);
+		if (dnat && refused) {
+			m = ir_match_new(r, IR_M_SET, &f->loc);
+			m->neg = true;
+			m->l4proto = f->proto;
+			m->u.set.name = xstrdup(rname);
+			m->u.set.key = IR_MAPKEY_FLOW;
+		} else if (refused) {
+			struct ir_stmt *s = ir_stmt_new(r, IR_S_DYNSET, &f->loc);
+
+			s->u.dynset.op = IR_DYNSET_UPDATE;
+			s->u.dynset.map = xstrdup(rname);
+			s->u.dynset.key = IR_MAPKEY_FLOW;
+			s->u.dynset.data = IR_MAPDATA_NONE;
+			s->u.dynset.l4proto = f->proto;
+		}
+		if (dnat) {
+			s_ctmark_or(r, LG_CT_FWD, &f->loc);
+			r->verdict.kind = IR_V_DNAT;
+			r->verdict.loc = f->loc;
+			r->verdict.u.nat.addr_map = xstrdup(name);
+			r->verdict.u.nat.addr_map_key = IR_MAPKEY_L3PROTO;
+		} else {
+			r->verdict.kind = IR_V_DROP;
+		}
+		ir_chain_insert(L->nat_pre, r, 0);
+	}
+	if (refused && f->proto == P_TCP)
+		diag_add(L->pc->dq, DIAG_WARNING, &f->loc, "never shorter than 2.x's: a refused flow "
+			 "is never let through earlier than it was", "a tcp flow to %u-%u refused "
+			 "while no host was recorded stays refused until %u s after its last packet; "
+			 "%s", f->ports.lo, f->ports.hi, refused->timeout_ms / 1000,
+			 L->gen == LG_GEN_20 ? "2.0 forgot it at once after a RST from outside" :
+			 "2.2 followed its tcp state (1 min after a SYN, at most 2 min)");
+	free(name);
+	free(rname);
+	return 0;
+}
+
 static int forward_rules(struct lower *L)
 {
 	int ret = 0;
@@ -2135,13 +2298,8 @@ static int forward_rules(struct lower *L)
 		case LG_FW_AUTOFW: {
 			struct ir_match *m;
 
-			if (!f->autofw_static) {
-				diag_add(L->pc->dq, DIAG_ERROR, &f->loc, "give the inside host with "
-					 "-h HOST for a static forward, or write the DNAT with "
-					 "iptables", "autofw with a control port (forward to whichever "
-					 "masqueraded host last used it) has no faithful nftables form "
-					 "in masqc");
-				ret = lerr(L);
+			if (f->ctlport) {
+				ret |= autofw_dynamic(L, f);
 				continue;
 			}
 			if (f->proto != P_TCP && f->proto != P_UDP) {
@@ -2235,6 +2393,7 @@ int lg_lower(struct parse_ctx *pc, enum lg_generation gen)
 	input = base(&L, "input", IR_HOOK_PREROUTING, IR_CHAIN_FILTER, -150);
 	L.nat_pre = base(&L, "nat_pre", IR_HOOK_PREROUTING, IR_CHAIN_NAT, -100);
 	forward = base(&L, "forward", IR_HOOK_FORWARD, IR_CHAIN_FILTER, 0);
+	L.autofw = base(&L, "autofw", IR_HOOK_FORWARD, IR_CHAIN_FILTER, 10);
 	L.nat_post = base(&L, "nat_post", IR_HOOK_POSTROUTING, IR_CHAIN_NAT, 100);
 	output = base(&L, "output", IR_HOOK_POSTROUTING, IR_CHAIN_FILTER, 110);
 	acct_out = base(&L, "acct_out", IR_HOOK_POSTROUTING, IR_CHAIN_FILTER, 120);
@@ -2273,6 +2432,7 @@ int lg_lower(struct parse_ctx *pc, enum lg_generation gen)
 	drop_if_empty(input);
 	drop_if_empty(L.nat_pre);
 	drop_if_empty(forward);
+	drop_if_empty(L.autofw);
 	drop_if_empty(L.nat_post);
 	drop_if_empty(output);
 	drop_if_empty(acct_out);

@@ -12,6 +12,8 @@
 #   - rollback walks the generations back, ruleset and sysctls, to none
 #   - the lock: a second apply waits, then gives up with exit 4
 #   - generations are pruned to MASQC_KEEP
+#   - a dynamic map (ipmasqadm autofw -c): diff stays empty when the packet
+#     path has learned an element, and sees a changed map timeout
 
 . "$(dirname "$0")/lib.sh"
 
@@ -163,5 +165,24 @@ wait
 for i in 1 2 3 4 5 6; do MASQC_KEEP=4 "$MASQC" apply c.sh >/dev/null 2>&1; done
 n=$(ls "$MASQC_STATE_DIR/gen" | wc -l)
 [ "$n" = 4 ] && tap_ok "MASQC_KEEP=4 keeps 4 generations" || { tap_not_ok "MASQC_KEEP=4 keeps 4 generations (got $n)"; ls "$MASQC_STATE_DIR/gen" | tap_diag; }
+
+# ---- a map the packet path fills (autofw with a control port)
+cat >afw.sh <<'S'
+#!/bin/sh
+ipchains -P forward DENY
+ipchains -A forward -i eth0 -s 192.168.0.0/24 -j MASQ
+ipmasqadm autofw -A -r udp 6970 7170 -c tcp 7070
+S
+sed 's/-c tcp 7070/-c tcp 7070 -u/' afw.sh >afw-u.sh
+expect_rc "apply afw.sh (a dynamic map)" 0 "$MASQC" apply afw.sh
+expect_rc "diff right after apply of a dynamic map: exit 0" 0 "$MASQC" diff afw.sh
+nft add element ip masqc legacy_autofw_1 '{ ipv4 : 192.168.0.10 }'
+nft list map ip masqc legacy_autofw_1 | grep -q '192.168.0.10' &&
+	tap_ok "the map took an element, as the packet path would add it" ||
+	tap_not_ok "the map took an element, as the packet path would add it"
+expect_rc "diff with a learned element: exit 0 (what rules learn is state)" 0 "$MASQC" diff afw.sh
+expect_rc "diff against autofw -u (no timeout): exit 1" 1 "$MASQC" diff afw-u.sh
+grep -q '^-.*timeout 15000ms' out && tap_ok "the diff shows the running map's timeout" ||
+	{ tap_not_ok "the diff shows the running map's timeout"; tap_diag <out; }
 
 tap_done

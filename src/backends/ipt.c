@@ -154,6 +154,7 @@ static bool match_builtin(const struct ir_match *m)
 	case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL:
 	case IR_M_COMMENT: case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_TCPMSS:
 	case IR_M_PKTTYPE: case IR_M_HELPER: case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
+	case IR_M_SET:
 		return false;
 	}
 	return false;
@@ -199,6 +200,7 @@ static const char *match_module(const struct ipt_ctx *c, const struct ir_match *
 	case IR_M_TCPMSS: return "tcpmss";
 	case IR_M_PKTTYPE: return "pkttype";
 	case IR_M_HELPER: return "helper";
+	case IR_M_SET: return "set";	/* never written: ipt_refuse_maps */
 	case IR_M_SADDR: case IR_M_DADDR: return "iprange";
 	case IR_M_PROTO: case IR_M_IIF: case IR_M_OIF: case IR_M_FRAG:
 		return "";
@@ -226,7 +228,7 @@ static unsigned match_rank(const struct ir_match *m)
 	case IR_M_FRAG: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
 	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
 	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE:
-	case IR_M_HELPER:
+	case IR_M_HELPER: case IR_M_SET:
 		return 0;
 	}
 	return 0;
@@ -558,6 +560,8 @@ static void ipt_match(struct ipt_ctx *c, const struct ir_match *m, const char *m
 		sb_addf(sb, "%s --helper", ipt_neg(m->neg));
 		ipt_string(sb, m->u.str);
 		break;
+	case IR_M_SET:
+		break;		/* refused once per set: ipt_refuse_maps */
 	case IR_M_SADDR:
 	case IR_M_DADDR:
 		ipt_iprange(c, m);
@@ -618,7 +622,7 @@ static void ipt_builtins(struct ipt_ctx *c, const struct ir_rule *r, const struc
 		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
-		case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES:
+		case IR_M_ICMP_TYPES: case IR_M_ICMP_CODES: case IR_M_SET:
 			break;
 		}
 	}
@@ -741,6 +745,8 @@ static void ipt_nat_to(struct ipt_ctx *c, const struct ir_verdict *v, const char
 	const struct ir_nat *n = &v->u.nat;
 	bool br = c->fam == IR_FAM_IPV6 && n->has_port;
 
+	if (n->addr_map)
+		return;		/* refused once per map: ipt_refuse_maps */
 	sb_addf(c->sb, " -j %s --%s ", target, opt);
 	if (n->has_addr) {
 		const struct ir_addr *a = &n->addr;
@@ -946,6 +952,8 @@ static void ipt_stmt(struct ipt_ctx *c, const struct ir_stmt *s)
 		sb_add(sb, " -j CT --helper");
 		ipt_string(sb, s->u.str);
 		break;
+	case IR_S_DYNSET:
+		break;		/* refused once per map: ipt_refuse_maps */
 	}
 }
 
@@ -1039,6 +1047,8 @@ static bool stmt_changes_match(const struct ir_stmt *s, const struct ir_match *m
 	case IR_S_NOTRACK:
 	case IR_S_CT_HELPER:
 		return m->kind == IR_M_CTSTATE || m->kind == IR_M_HELPER;
+	case IR_S_DYNSET:
+		return false;
 	case IR_S_LOG:
 	case IR_S_NFLOG:
 		return false;
@@ -1161,6 +1171,7 @@ static bool ipt_lists_ok(struct ipt_ctx *c, const struct ir_rule *r, const struc
 		case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 		case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 		case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+		case IR_M_SET:
 			continue;
 		}
 		if (n == 0)
@@ -1204,6 +1215,7 @@ static unsigned list_n(const struct ir_match *m)
 	case IR_M_MARK: case IR_M_CONNMARK: case IR_M_TOS: case IR_M_DSCP:
 	case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT: case IR_M_ADDRTYPE:
 	case IR_M_OWNER: case IR_M_TCPMSS: case IR_M_PKTTYPE: case IR_M_HELPER:
+	case IR_M_SET:
 		return 1;
 	}
 	return 1;
@@ -1745,6 +1757,27 @@ static bool family_wants_helpers(const struct ir_ruleset *rs, enum ir_family fam
 	return false;
 }
 
+/* A named map that the packet path fills (struct ir_map) has no iptables
+ * form: no target stores an address for a later DNAT to read (the recent
+ * match keeps addresses, but only to test them, never to rewrite to).  One
+ * error per map, at what asked for it; its rules are left out. */
+static void ipt_refuse_maps(struct ipt_ctx *c, const struct ir_ruleset *rs)
+{
+	for (const struct ir_table *t = rs->tables; t; t = t->next) {
+		if (t->family != c->fam)
+			continue;
+		for (const struct ir_map *m = t->maps; m; m = m->next) {
+			diag_add(c->dq, DIAG_ERROR, &m->loc, "compile for nftables (-t nft, the "
+				 "default, or masqc apply), which keeps the address in a dynamic map; "
+				 "a forward to a fixed host (autofw -h HOST, no -c) works with iptables",
+				 "iptables cannot forward to an address learned from the traffic "
+				 "(here: the inside host that last used the control port); no "
+				 "target records an address for a later DNAT");
+			c->err = -1;
+		}
+	}
+}
+
 int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
 	     const struct emit_opts *o, struct diag_queue *dq)
 {
@@ -1760,6 +1793,9 @@ int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
 			sb_addf(&text, "%s %s", i ? "," : "", o->inputs[i]);
 	}
 	sb_addc(&text, '\n');
+	ipt_refuse_maps(&c, rs);
+	if (c.err)
+		goto done;	/* what else the map's rules need is moot */
 	if (has_custom(rs, fam)) {
 		ipt_emit_merged(&c, rs);
 		goto done;

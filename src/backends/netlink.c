@@ -267,6 +267,8 @@ static void render_set_body(struct strbuf *sb, struct nftnl_set *s, unsigned fla
 		sb_addf(sb, " policy %" PRIu32, nftnl_set_get_u32(s, NFTNL_SET_POLICY));
 	if (nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE) && nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE))
 		sb_addf(sb, " size %" PRIu32, nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE));
+	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT) && nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT))
+		sb_addf(sb, " timeout %" PRIu64 "ms", nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
 	if (nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT)) {
 		const uint8_t *f = nftnl_set_get_data(s, NFTNL_SET_DESC_CONCAT, &len);
 
@@ -279,7 +281,10 @@ static void render_set_body(struct strbuf *sb, struct nftnl_set *s, unsigned fla
 		sb_add(sb, " udata ");
 		render_hex(sb, ud, len);
 	}
-	nftnl_set_elem_foreach(s, render_elem_cb, &el);
+	/* the elements of a set the packet path changes (flags eval) are
+	 * state, like counters: what the rules learned, not what was loaded */
+	if (!(sflags & NFT_SET_EVAL))
+		nftnl_set_elem_foreach(s, render_elem_cb, &el);
 	qsort(el.v.v, el.v.n, sizeof(el.v.v[0]), elem_line_cmp);
 	sb_add(sb, " {");
 	for (size_t i = 0; i < el.v.n; i++) {
@@ -330,6 +335,17 @@ static int render_expr_cb(struct nftnl_expr *e, void *data)
 		sb_add(rc->sb, "counter");	/* values change; the statement does not */
 	} else if (strcmp(name, "lookup") == 0) {
 		render_lookup(rc, e);
+	} else if (strcmp(name, "dynset") == 0) {
+		/* the kernel reports a timeout of 0 (the set's own) that nft
+		 * does not send: the same statement either way */
+		char *t;
+
+		nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_TIMEOUT) &&
+		    nftnl_expr_get_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT) == 0 &&
+		    (t = strstr(buf, "timeout 0ms ")) != NULL)
+			memmove(t, t + strlen("timeout 0ms "), strlen(t + strlen("timeout 0ms ")) + 1);
+		sb_addf(rc->sb, "%s %s", name, buf);
 	} else {
 		nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
 		sb_addf(rc->sb, "%s %s", name, buf);
@@ -942,6 +958,7 @@ struct nlr {
 	uint8_t l4;		/* transport protocol known from an earlier match */
 	bool ether;		/* meta iiftype ether known */
 	VEC(struct nftnl_set *) sets;	/* anonymous sets this rule uses */
+	const struct ir_chain *ch;	/* the rule's chain (its table's maps) */
 };
 
 struct nlc {
@@ -1811,6 +1828,8 @@ static void match_owner_nl(struct nlr *r, const struct ir_match *m)
 	}
 }
 
+static int match_set_nl(struct nlr *r, const struct ir_match *m);
+
 static int match_one_nl(struct nlr *r, const struct ir_match *m, unsigned variant)
 {
 	struct nlc *c = r->c;
@@ -1977,6 +1996,8 @@ static int match_one_nl(struct nlr *r, const struct ir_match *m, unsigned varian
 	case IR_M_ICMP_CODES:
 		icmp_values(r, m, true);
 		break;
+	case IR_M_SET:
+		return match_set_nl(r, m);
 	}
 	return 0;
 }
@@ -2243,6 +2264,226 @@ static void stmt_ct_helper_nl(struct nlr *r, const struct ir_rule *ir, const str
 	free(name);
 }
 
+/* ---- named maps (struct ir_map) ----------------------------------------------------------- */
+
+/* As nft 1.0.6 makes `map NAME { type nf_proto : ipv4_addr; flags
+ * dynamic[,timeout]; [timeout T;] [elements = { ... }] }`: flags
+ * map|eval[|timeout], the key and data types and lengths, its set id, the
+ * default timeout, and userdata with the key byte order (0: nf_proto has
+ * none), the data byte order (big endian) and "data is no interval".  And
+ * `set NAME { type ipv4_addr . inet_service . ipv4_addr . inet_service;
+ * flags dynamic[,timeout]; ... }`: flags eval[|timeout], the concatenated
+ * key type (each type 6 bits, the first highest), each field in its own
+ * 32-bit registers, userdata with byte order 0 and a typeof "concat" with
+ * no fields. */
+enum { DT_NFPROTO = 2, NL_MAP_KEY_LEN = 1, NL_TYPE_BITS = 6 };
+
+static uint32_t map_key_type(const struct nlc *c, enum ir_map_key k)
+{
+	uint32_t a = c->fam == IR_FAM_IPV6 ? DT_IP6ADDR : DT_IPADDR;
+
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		break;
+	case IR_MAPKEY_FLOW:
+		return ((((a << NL_TYPE_BITS) | DT_INET_SERVICE) << NL_TYPE_BITS | a) << NL_TYPE_BITS) |
+		       DT_INET_SERVICE;
+	}
+	return DT_NFPROTO;
+}
+
+static uint32_t map_key_len(const struct nlc *c, enum ir_map_key k)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		break;
+	case IR_MAPKEY_FLOW:
+		return 2 * addr_len(c) + 2 * 4;
+	}
+	return NL_MAP_KEY_LEN;
+}
+
+static char *map_nl_name(const struct ir_table *t, const char *map)
+{
+	return xasprintf("%s_%s", t->name, map);
+}
+
+static void map_emit_nl(struct nlc *c, const struct ir_table *t, const struct ir_map *m)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	uint32_t alen = addr_len(c);
+	char *name = map_nl_name(t, m->name);
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NL_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, nl_nfproto(c->fam));
+	nftnl_set_set_u32(s, NFTNL_SET_ID, ++c->set_id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, (m->data != IR_MAPDATA_NONE ? NFT_SET_MAP : 0) |
+			  NFT_SET_EVAL | (m->timeout_ms ? NFT_SET_TIMEOUT : 0));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, map_key_type(c, m->key));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, map_key_len(c, m->key));
+	if (m->data != IR_MAPDATA_NONE) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, c->fam == IR_FAM_IPV6 ? DT_IP6ADDR : DT_IPADDR);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, alen);
+	}
+	if (m->timeout_ms)
+		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, m->timeout_ms);
+	/* nft sends no size; the kernel gives a set the packet path fills
+	 * 65535 (and reports it): said here, so the batch renders like it */
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65535);
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 0);
+	if (m->data != IR_MAPDATA_NONE) {
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, BO_BIG);
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATA_INTERVAL, 0);
+	}
+	if (m->key == IR_MAPKEY_FLOW) {
+		struct nftnl_udata *nest = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
+		struct nftnl_udata *data;
+
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, TY_CONCAT);
+		data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+		nftnl_udata_nest_end(ud, data);
+		nftnl_udata_nest_end(ud, nest);
+	}
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	for (const struct ir_map_elem *e = m->elems; e; e = e->next) {
+		uint8_t key = (uint8_t)e->key, lo[16], hi[16];
+		struct nftnl_set_elem *el = elem_new(&key, NL_MAP_KEY_LEN, 0);
+
+		addr_bounds(c, &e->data, lo, hi);
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, lo, alen);
+		nftnl_set_elem_add(s, el);
+	}
+	vec_push(&c->t->sets, ((struct nl_set){ s, m->loc }));
+	free(name);
+}
+
+/* The map of this table named NAME (map_nl_name), for its set id. */
+static struct nftnl_set *map_set_nl(struct nlc *c, const char *name)
+{
+	for (size_t i = 0; i < c->t->sets.n; i++) {
+		struct nftnl_set *s = c->t->sets.v[i].s;
+
+		if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) &&
+		    strcmp(nftnl_set_get_str(s, NFTNL_SET_NAME), name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* The key into reg 1 onwards, as a statement of one to five
+ * expressions, the last one `last` (a lookup, a dynset; may be NULL):
+ * `ct l3proto`, or a flow's fields each in its own 32-bit registers. */
+static void map_key_nl(struct nlr *r, enum ir_map_key k, uint8_t l4, struct nftnl_expr *data,
+		       struct nftnl_expr *last, bool barrier)
+{
+	struct nls *s;
+
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		s = nls_exprs(r, x_ct(NFT_CT_L3PROTOCOL), data, last);
+		s->barrier = barrier;
+		return;
+	case IR_MAPKEY_FLOW: {
+		uint32_t alen = addr_len(r->c), soff = r->c->fam == IR_FAM_IPV6 ? 8 : 12;
+		uint32_t reg = NFT_REG32_00 + alen / 4;
+
+		dep_l4(r, l4);
+		s = nls_new(r);
+		nls_add(s, x_payload(NFT_PAYLOAD_NETWORK_HEADER, soff, alen, NL_REG1));
+		nls_add(s, x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, reg));
+		nls_add(s, x_payload(NFT_PAYLOAD_NETWORK_HEADER, soff + alen, alen, reg + 1));
+		nls_add(s, x_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 1 + alen / 4));
+		if (last)
+			nls_add(s, last);
+		s->barrier = barrier;
+		return;
+	}
+	}
+}
+
+/* KEY [!=] @set */
+static int match_set_nl(struct nlr *r, const struct ir_match *m)
+{
+	char *name = map_nl_name(r->ch->table, m->u.set.name);
+	struct nftnl_set *set = map_set_nl(r->c, name);
+	struct nftnl_expr *e;
+
+	if (!set) {
+		free(name);
+		return diag_error(r->c->dq, &m->loc, "internal error: no set %s", m->u.set.name);
+	}
+	e = x_new("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NL_REG1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nftnl_set_get_u32(set, NFTNL_SET_ID));
+	if (m->neg)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	map_key_nl(r, (enum ir_map_key)m->u.set.key, m->l4proto, NULL, e, false);
+	free(name);
+	return 0;
+}
+
+/* add / update / delete @m { KEY : ip saddr }: key in reg 1, data in reg 2 */
+static int stmt_dynset_nl(struct nlr *r, const struct ir_stmt *s)
+{
+	static const uint32_t ops[] = {
+		[IR_DYNSET_ADD] = NFT_DYNSET_OP_ADD, [IR_DYNSET_UPDATE] = NFT_DYNSET_OP_UPDATE,
+		[IR_DYNSET_DELETE] = NFT_DYNSET_OP_DELETE,
+	};
+	const struct ir_table *t = r->ch->table;
+	char *name = map_nl_name(t, s->u.dynset.map);
+	struct nftnl_set *set = map_set_nl(r->c, name);
+	struct nftnl_expr *data = NULL, *e;
+
+	if (!set) {
+		free(name);
+		return diag_error(r->c->dq, &s->loc, "internal error: no map %s", s->u.dynset.map);
+	}
+	switch (s->u.dynset.data) {
+	case IR_MAPDATA_NONE:
+		break;
+	case IR_MAPDATA_SADDR:
+		data = r->c->fam == IR_FAM_IPV6 ? x_payload(NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NL_REG2)
+						 : x_payload(NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NL_REG2);
+		break;
+	}
+	e = x_new("dynset");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NL_REG1);
+	if (data)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, NL_REG2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, ops[s->u.dynset.op]);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, nftnl_set_get_u32(set, NFTNL_SET_ID));
+	map_key_nl(r, s->u.dynset.key, s->u.dynset.l4proto, data, e, true);
+	free(name);
+	return 0;
+}
+
+/* dnat to KEY map @m: key in reg 1, looked up into reg 1, the address */
+static int nat_map_nl(struct nlr *r, const struct ir_nat *n, const struct loc *loc)
+{
+	char *name = map_nl_name(r->ch->table, n->addr_map);
+	struct nftnl_set *set = map_set_nl(r->c, name);
+	struct nftnl_expr *e;
+
+	if (!set || n->has_port) {
+		free(name);
+		r->c->err = -1;
+		return diag_error(r->c->dq, loc, "internal error: NAT to map %s", n->addr_map);
+	}
+	e = x_new("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NL_REG1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NL_REG1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, nftnl_set_get_u32(set, NFTNL_SET_ID));
+	map_key_nl(r, n->addr_map_key, 0, e, NULL, true);
+	free(name);
+	return 0;
+}
+
 static int stmt_one_nl(struct nlr *r, const struct ir_rule *ir, const struct ir_stmt *s,
 		       unsigned tosvar)
 {
@@ -2274,6 +2515,8 @@ static int stmt_one_nl(struct nlr *r, const struct ir_rule *ir, const struct ir_
 	case IR_S_CT_HELPER:
 		stmt_ct_helper_nl(r, ir, s);
 		break;
+	case IR_S_DYNSET:
+		return stmt_dynset_nl(r, s);
 	}
 	return 0;
 }
@@ -2345,7 +2588,16 @@ static void verdict_nat_nl(struct nlr *r, const struct ir_verdict *v, uint32_t t
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nl_nfproto(r->c->fam));
-	if (n->has_addr) {
+	if (n->addr_map) {
+		if (nat_map_nl(r, n, &v->loc) < 0) {
+			nftnl_expr_free(e);
+			return;
+		}
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, reg);
+		reg++;
+		flags |= NF_NAT_RANGE_MAP_IPS;
+	} else if (n->has_addr) {
 		uint8_t lo[16], hi[16];
 
 		addr_bounds(r->c, &n->addr, lo, hi);
@@ -2545,6 +2797,7 @@ static bool nl_match_implies_proto(const struct ir_match *m, uint8_t proto)
 	case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
 	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
 	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_PKTTYPE: case IR_M_HELPER:
+	case IR_M_SET:
 		return false;
 	}
 	return false;
@@ -2712,7 +2965,7 @@ static int rule_variant_nl(struct nlc *c, const struct ir_chain *ch, const struc
 			   unsigned portvar, unsigned tosvar, uint8_t tos_keep, bool ct_new,
 			   const char *chain)
 {
-	struct nlr r = { .c = c };
+	struct nlr r = { .c = c, .ch = ch };
 	int err = 0;
 
 	if (ct_new)
@@ -2947,6 +3200,10 @@ static void family_build(struct nlc *c, enum ir_family fam)
 		if (t->family == fam)
 			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
 				chain_emit_nl(c, ch);
+	for (const struct ir_table *t = c->rs->tables; t; t = t->next)
+		if (t->family == fam)
+			for (const struct ir_map *m = t->maps; m; m = m->next)
+				map_emit_nl(c, t, m);
 	for (const struct ir_table *t = c->rs->tables; t; t = t->next)
 		if (t->family == fam)
 			for (const struct ir_chain *ch = t->chains; ch; ch = ch->next)
@@ -3190,6 +3447,8 @@ static void wire_table(struct nl_batch *b, const struct nl_table *t)
 			       nftnl_set_get_str(s, NFTNL_SET_NAME), &t->sets.v[i].loc);
 		nftnl_set_nlmsg_build_payload(nlh, s);
 		wire_done(b, nlh);
+		if (!set_elems_count(s))
+			continue;	/* a map the packet path fills: nft sends none */
 		nlh = wire_msg(b, NFT_MSG_NEWSETELEM, t->family, NLM_F_CREATE,
 			       4096 + 128 * set_elems_count(s), "elements of set",
 			       nftnl_set_get_str(s, NFTNL_SET_NAME), &t->sets.v[i].loc);

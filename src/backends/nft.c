@@ -63,6 +63,7 @@ struct nft_ctx {
 	enum ir_family fam;
 	int err;
 	VEC(struct nft_helper_obj) objs;
+	const struct ir_table *table;	/* of the chain being written */
 };
 
 /* Which copy of a rule is being written (see the essay at the top). */
@@ -520,6 +521,8 @@ static const char *nft_tos_payload(const struct nft_ctx *c)
 	return c->fam == IR_FAM_IPV6 ? "@nh,4,8" : "@nh,8,8";
 }
 
+static void match_set(struct nft_ctx *c, const struct ir_match *m);
+
 static void match_one(struct nft_ctx *c, const struct ir_match *m, const struct nft_variant *v)
 {
 	struct strbuf *sb = c->sb;
@@ -655,6 +658,9 @@ static void match_one(struct nft_ctx *c, const struct ir_match *m, const struct 
 			m->kind == IR_M_ICMP_TYPES ? "type" : "code", nft_op(m->neg));
 		nft_ports(sb, m->u.ports.v, m->u.ports.n);
 		break;
+	case IR_M_SET:
+		match_set(c, m);
+		break;
 	}
 }
 
@@ -681,6 +687,7 @@ static bool match_implies_proto(const struct ir_match *m, uint8_t proto)
 	case IR_M_CTDIR: case IR_M_LIMIT: case IR_M_MAC: case IR_M_MARK: case IR_M_CONNMARK:
 	case IR_M_TOS: case IR_M_DSCP: case IR_M_LENGTH: case IR_M_TTL: case IR_M_COMMENT:
 	case IR_M_ADDRTYPE: case IR_M_OWNER: case IR_M_PKTTYPE: case IR_M_HELPER:
+	case IR_M_SET:
 		return false;
 	}
 	return false;
@@ -883,6 +890,136 @@ static void stmt_ct_helper(struct nft_ctx *c, const struct ir_rule *r, const str
 	sb_addf(c->sb, "ct helper set \"%s\"", c->objs.v[i].name);
 }
 
+/* ---- named maps and sets (struct ir_map) ------------------------------------------ */
+
+/* The key expression: `ct l3proto`, or `ip saddr . udp sport . ip daddr .
+ * udp dport` for a flow of protocol l4. */
+static void nft_map_key(struct nft_ctx *c, enum ir_map_key k, uint8_t l4)
+{
+	const char *p = nft_l4_name(l4);
+
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		sb_add(c->sb, "ct l3proto");
+		return;
+	case IR_MAPKEY_FLOW:
+		sb_addf(c->sb, "%s saddr . %s sport . %s daddr . %s dport", nft_ip(c), p, nft_ip(c), p);
+		return;
+	}
+}
+
+static const char *nft_map_key_type(struct nft_ctx *c, enum ir_map_key k)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		return "nf_proto";
+	case IR_MAPKEY_FLOW:
+		return c->fam == IR_FAM_IPV6 ? "ipv6_addr . inet_service . ipv6_addr . inet_service"
+					     : "ipv4_addr . inet_service . ipv4_addr . inet_service";
+	}
+	return "?";
+}
+
+static void nft_map_key_value(struct strbuf *sb, enum ir_map_key k, uint32_t v)
+{
+	switch (k) {
+	case IR_MAPKEY_L3PROTO:
+		sb_add(sb, v == 10 ? "ipv6" : v == 2 ? "ipv4" : "?");
+		return;
+	case IR_MAPKEY_FLOW:
+		sb_add(sb, "?");	/* no initial elements (ir_map_add_elem) */
+		return;
+	}
+}
+
+static void nft_map_ref(struct strbuf *sb, const struct ir_table *t, const char *map)
+{
+	sb_addf(sb, "@%s_%s", t->name, map);
+}
+
+static void nft_timeout(struct strbuf *sb, uint32_t ms)
+{
+	if (ms % 1000 == 0)
+		sb_addf(sb, "%" PRIu32 "s", ms / 1000);
+	else
+		sb_addf(sb, "%" PRIu32 "ms", ms);
+}
+
+static const struct ir_map *nft_map_get(struct nft_ctx *c, const struct ir_table *t, const char *map,
+					const struct loc *loc)
+{
+	const struct ir_map *m = ir_map_find(t, map);
+
+	if (m && nft_chain_name_ok(t->name, map))
+		return m;
+	nft_error(c, loc, "internal error: '%s' is not a map or set of table %s", map, t->name);
+	return NULL;
+}
+
+/* KEY [!=] @set */
+static void match_set(struct nft_ctx *c, const struct ir_match *m)
+{
+	const struct ir_map *set = nft_map_get(c, c->table, m->u.set.name, &m->loc);
+
+	if (!set)
+		return;
+	nft_map_key(c, set->key, m->l4proto);
+	sb_add(c->sb, m->neg ? " != " : " ");
+	nft_map_ref(c->sb, c->table, m->u.set.name);
+}
+
+/* add / update / delete @m { KEY [: DATA] } */
+static void stmt_dynset(struct nft_ctx *c, const struct ir_stmt *s)
+{
+	static const char *const ops[] = {
+		[IR_DYNSET_ADD] = "add", [IR_DYNSET_UPDATE] = "update", [IR_DYNSET_DELETE] = "delete",
+	};
+
+	if (!nft_map_get(c, c->table, s->u.dynset.map, &s->loc))
+		return;
+	sb_addf(c->sb, "%s ", ops[s->u.dynset.op]);
+	nft_map_ref(c->sb, c->table, s->u.dynset.map);
+	sb_add(c->sb, " { ");
+	nft_map_key(c, s->u.dynset.key, s->u.dynset.l4proto);
+	switch (s->u.dynset.data) {
+	case IR_MAPDATA_NONE:
+		break;
+	case IR_MAPDATA_SADDR:
+		sb_addf(c->sb, " : %s saddr", nft_ip(c));
+		break;
+	}
+	sb_add(c->sb, " }");
+}
+
+static void map_emit(struct nft_ctx *c, const struct ir_table *t, const struct ir_map *m,
+		     struct strbuf *out)
+{
+	if (!nft_map_get(c, t, m->name, &m->loc))
+		return;
+	if (c->o && c->o->locations && m->loc.file)
+		sb_addf(out, "\t# %s:%u\n", m->loc.file->path, m->loc.line);
+	sb_addf(out, "\t%s %s_%s {\n\t\ttype %s", m->data == IR_MAPDATA_NONE ? "set" : "map",
+		t->name, m->name, nft_map_key_type(c, m->key));
+	if (m->data == IR_MAPDATA_SADDR)
+		sb_addf(out, " : %s", c->fam == IR_FAM_IPV6 ? "ipv6_addr" : "ipv4_addr");
+	sb_addf(out, "\n\t\tflags dynamic%s\n", m->timeout_ms ? ",timeout" : "");
+	if (m->timeout_ms) {
+		sb_add(out, "\t\ttimeout ");
+		nft_timeout(out, m->timeout_ms);
+		sb_addc(out, '\n');
+	}
+	if (m->elems) {
+		sb_add(out, "\t\telements = { ");
+		for (const struct ir_map_elem *e = m->elems; e; e = e->next) {
+			nft_map_key_value(out, m->key, e->key);
+			sb_add(out, " : ");
+			nft_addr(out, &e->data);
+			sb_add(out, e->next ? ", " : " }\n");
+		}
+	}
+	sb_add(out, "\t}\n\n");
+}
+
 static void stmt_one(struct nft_ctx *c, const struct ir_rule *r, const struct ir_stmt *s,
 		     const struct nft_variant *v)
 {
@@ -926,6 +1063,9 @@ static void stmt_one(struct nft_ctx *c, const struct ir_rule *r, const struct ir
 		break;
 	case IR_S_CT_HELPER:
 		stmt_ct_helper(c, r, s);
+		break;
+	case IR_S_DYNSET:
+		stmt_dynset(c, s);
 		break;
 	}
 }
@@ -1030,7 +1170,17 @@ static void verdict_nat(struct nft_ctx *c, const struct ir_verdict *v, const cha
 	}
 
 	sb_addf(c->sb, "%s to ", kw);
-	if (n->has_addr) {
+	if (n->addr_map) {
+		if (n->has_port) {
+			nft_error(c, &v->loc, "internal error: %s to a map's address with a port", kw);
+			return;
+		}
+		if (!nft_map_get(c, c->table, n->addr_map, &v->loc))
+			return;
+		nft_map_key(c, n->addr_map_key, 0);
+		sb_add(c->sb, " map ");
+		nft_map_ref(c->sb, c->table, n->addr_map);
+	} else if (n->has_addr) {
 		if (n->addr.kind == IR_ADDR_IFADDR) {
 			nft_error(c, &n->addr.loc, "internal error: address of interface '%s' "
 				  "reached the nft backend unresolved", n->addr.ifname);
@@ -1373,6 +1523,7 @@ static void chain_emit(struct nft_ctx *c, const struct ir_chain *ch, bool *first
 	if (!*first)
 		sb_addc(c->sb, '\n');
 	*first = false;
+	c->table = ch->table;
 	sb_add(c->sb, "\tchain ");
 	nft_chain_name(c->sb, ch->table, ch->name);
 	sb_add(c->sb, " {\n");
@@ -1541,6 +1692,10 @@ static void family_emit(struct nft_ctx *c, enum ir_family fam, struct strbuf *ou
 	for (size_t i = 0; i < c->objs.n; i++)
 		sb_addf(out, "\tct helper %s {\n\t\ttype \"%s\" protocol %s\n\t\tl3proto %s\n\t}\n\n",
 			c->objs.v[i].name, c->objs.v[i].type, nft_l4_name(c->objs.v[i].l4proto), fn);
+	for (const struct ir_table *t = c->rs->tables; t; t = t->next)
+		if (t->family == fam)
+			for (const struct ir_map *m = t->maps; m; m = m->next)
+				map_emit(c, t, m, out);
 	sb_add(out, sb_str(&body));
 	sb_add(out, "}\n");
 	sb_free(&body);

@@ -490,7 +490,8 @@ def _probe_tcp(topo, p, timeout, src, dst, port, tsn):
 def probe_udp(topo, p, timeout):
     """A datagram with a nonce; the server echoes it.  `size` pads the
     payload to that many bytes (path MTU probes: a router on the way answers
-    packet-too-big / frag-needed instead)."""
+    packet-too-big / frag-needed instead).  `sport` sends from that source
+    port instead of an ephemeral one (two probes of one flow)."""
     family = family_of(p)
     src, dst, port = p["from"], addr_of(p["to"], family), int(p["port"])
     nonce = _nonce()
@@ -501,7 +502,9 @@ def probe_udp(topo, p, timeout):
         with in_netns(topo.ns(src)):
             s = socket.socket(af_of(family), socket.SOCK_DGRAM)
         try:
-            s.bind((host_addr(src, family), 0))
+            if p.get("sport"):
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host_addr(src, family), int(p.get("sport", 0))))
             sport = s.getsockname()[1]
             s.settimeout(timeout)
             try:

@@ -61,7 +61,7 @@ KINDS = {
             ("open", "rst", "drop") + ICMP4_OUTCOMES + ICMP6_OUTCOMES),
     "udp": (("from", "to", "port", "expect"),
             ("name", "family", "source", "served_by", "served_port", "size",
-             "timeout", "todo", "demo"),
+             "sport", "timeout", "todo", "demo"),
             ("reply", "drop") + ICMP4_OUTCOMES + ICMP6_OUTCOMES),
     "ping": (("from", "to", "expect"),
              ("name", "family", "source", "timeout", "todo", "demo"),

@@ -768,6 +768,196 @@ static void case_fwadm_misc(void)
 	run_free(&R);
 }
 
+/* ipmasqadm autofw -r udp 6970 7170 -c tcp 7070 [-u] [-i] [-h HOST] */
+static struct lg_forward *autofw_entry(bool notimer, bool insecure, const char *host)
+{
+	struct lg_forward *f = xzalloc(sizeof(*f));
+
+	f->kind = LG_FW_AUTOFW;
+	f->loc = at();
+	f->proto = 17;
+	f->ports.lo = 6970;
+	f->ports.hi = 7170;
+	f->ctlproto = 6;
+	f->ctlport = 7070;
+	f->autofw_notimer = notimer;
+	f->autofw_insecure = insecure || host;
+	if (host) {
+		addr(&f->raddr, host);
+		f->autofw_static = true;
+	}
+	f->add = true;
+	return f;
+}
+
+static const struct ir_rule *find_rule(const struct run *R, const char *chain,
+				       bool (*pred)(const struct ir_rule *))
+{
+	for (const struct ir_table *t = R->pc.rs->tables; t; t = t->next)
+		for (const struct ir_chain *c = t->chains; c; c = c->next)
+			if (!strcmp(c->name, chain))
+				for (const struct ir_rule *r = c->rules; r; r = r->next)
+					if (pred(r))
+						return r;
+	return NULL;
+}
+
+static bool is_map_dnat(const struct ir_rule *r)
+{
+	return r->verdict.kind == IR_V_DNAT && r->verdict.u.nat.addr_map;
+}
+
+static bool is_dynset(const struct ir_rule *r)
+{
+	return r->stmts && r->stmts->kind == IR_S_DYNSET;
+}
+
+static void case_autofw(void)
+{
+	static const struct { const char *name; bool notimer, insecure; const char *host; } v[] = {
+		{ "autofw", false, false, NULL },
+		{ "autofw_u", true, false, NULL },
+		{ "autofw_i", false, true, NULL },
+		{ "autofw_h", false, false, "192.168.0.21" },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(v); i++) {
+		struct run R;
+		struct lg_rule *r;
+		bool window = !v[i].notimer && !v[i].insecure && !v[i].host;
+
+		run_init(&R);
+		r = rule(LG_IPCHAINS, LG_T_MASQ);
+		addr(&r->src, "192.168.0.0/24");
+		chains_add(&R, "forward", r);
+		ok(lg_apply_forward(&R.pc, autofw_entry(v[i].notimer, v[i].insecure, v[i].host)) == 0,
+		   "%s: added", v[i].name);
+		run_lower(&R, v[i].name, LG_GEN_AUTO);
+		ok(R.lower_rc == 0 && R.nft, "%s: lowered and written", v[i].name);
+		want(&R, "map legacy_autofw_1 {\n\t\ttype nf_proto : ipv4_addr\n", v[i].name);
+		if (window) {
+			want(&R, "map legacy_autofw_1 {\n\t\ttype nf_proto : ipv4_addr\n\t\tflags dynamic,timeout\n"
+			     "\t\ttimeout 15s\n", "secure mode with the timer: 15 s");
+		} else {
+			want(&R, "map legacy_autofw_1 {\n\t\ttype nf_proto : ipv4_addr\n\t\tflags dynamic\n\t",
+			     "no window: the host is kept");
+		}
+		if (v[i].host)
+			want(&R, "elements = { ipv4 : 192.168.0.21 }", "-h is the first host");
+		else
+			want_not(&R, "elements", "no host before the control port");
+		want(&R, "type filter hook forward priority 10; policy accept;", "trigger after the forward emulation");
+		want(&R, "ct direction original ct mark & 0xc0000000 == 0x80000000 ct status & dnat == 0 "
+		     "tcp dport 7070 counter delete @legacy_autofw_1 { ct l3proto : ip saddr } "
+		     "add @legacy_autofw_1 { ct l3proto : ip saddr }\n", "masqueraded control packet records its source");
+		want(&R, "ct direction reply ct mark & 0x80000000 == 0x80000000 ct status & dnat != 0 "
+		     "tcp dport 7070 counter delete @legacy_autofw_1 { ct l3proto : ip saddr } "
+		     "add @legacy_autofw_1 { ct l3proto : ip saddr }\n",
+		     "so does a masqueraded reply of a forwarded connection");
+		if (v[i].host) {
+			want(&R, "iifname != \"lo\" fib daddr type local udp dport 6970-7170 counter ct mark set "
+			     "ct mark | 0x40000000 dnat to ct l3proto map @legacy_autofw_1\n\t\tiifname != \"lo\" "
+			     "fib daddr type local udp dport 6970-7170 counter drop\n",
+			     "range: DNAT to the host, else dropped");
+			want_not(&R, "refused", "a host from the start: no refused flows");
+		} else {
+			want(&R, "set legacy_autofw_1_refused {\n\t\ttype ipv4_addr . inet_service . ipv4_addr . "
+			     "inet_service\n\t\tflags dynamic,timeout\n\t\ttimeout 300s\n",
+			     "refused udp flows are remembered for the udp masquerade timeout");
+			want(&R, "iifname != \"lo\" fib daddr type local udp dport 6970-7170 ip saddr . udp sport . "
+			     "ip daddr . udp dport != @legacy_autofw_1_refused counter ct mark set ct mark | "
+			     "0x40000000 dnat to ct l3proto map @legacy_autofw_1\n\t\tiifname != \"lo\" fib "
+			     "daddr type local udp dport 6970-7170 counter update @legacy_autofw_1_refused { "
+			     "ip saddr . udp sport . ip daddr . udp dport } drop\n",
+			     "range: DNAT to the host unless refused before, else dropped and remembered");
+		}
+		want(&R, "ct direction original ct mark & 0x40000000 == 0x40000000 counter accept",
+		     "forwarded like a port forward");
+		ok(!R.ipt, "%s: the iptables backend refuses it", v[i].name);
+		ok(!has_diag(&R, DIAG_WARNING, "refused while no host"),
+		   "%s: udp: no approximation to warn about", v[i].name);
+		{
+			const struct ir_rule *d = find_rule(&R, "nat_pre", is_map_dnat);
+			const struct ir_rule *u = find_rule(&R, "autofw", is_dynset);
+			struct ir_rule *dc = d ? ir_rule_clone(d) : NULL, *uc = u ? ir_rule_clone(u) : NULL;
+
+			ok(dc && ir_rule_equal(dc, d), "%s: a cloned map DNAT equals its original", v[i].name);
+			ok(uc && ir_rule_equal(uc, u), "%s: a cloned map update equals its original", v[i].name);
+			if (dc && uc) {
+				free(dc->verdict.u.nat.addr_map);
+				dc->verdict.u.nat.addr_map = xstrdup("other");
+				uc->stmts->next->u.dynset.op = IR_DYNSET_UPDATE;
+				ok(!ir_rule_equal(dc, d), "%s: another map is another DNAT", v[i].name);
+				ok(!ir_rule_equal(uc, u), "%s: update is not add", v[i].name);
+			}
+			ir_rule_free(dc);
+			ir_rule_free(uc);
+		}
+		run_free(&R);
+	}
+	/* a user chain called autofw does not meet masqc's own */
+	{
+		struct run R;
+		struct lg_rule *r;
+
+		run_init(&R);
+		chains_new(&R, "autofw");
+		r = rule(LG_IPCHAINS, LG_T_ACCEPT);
+		r->proto = 6;
+		ports(&r->dport, 22, 22, false);
+		chains_add(&R, "autofw", r);
+		chains_add(&R, "forward", jump_rule("autofw"));
+		r = rule(LG_IPCHAINS, LG_T_MASQ);
+		addr(&r->src, "192.168.0.0/24");
+		chains_add(&R, "forward", r);
+		ok(lg_apply_forward(&R.pc, autofw_entry(false, false, NULL)) == 0, "autofw added");
+		run_lower(&R, "autofw_userchain", LG_GEN_AUTO);
+		want(&R, "jump legacy_u_autofw", "user chain autofw is u_autofw");
+		want(&R, "chain legacy_autofw {\n\t\ttype filter hook forward priority 10;", "masqc's own autofw chain");
+		run_free(&R);
+	}
+	/* -D must repeat the control port, as ip_autofw_del compared it */
+	{
+		struct run R;
+		struct lg_forward *d;
+
+		run_init(&R);
+		ok(lg_apply_forward(&R.pc, autofw_entry(false, false, NULL)) == 0, "autofw -A -c");
+		d = autofw_entry(false, false, NULL);
+		d->add = false;
+		d->ctlproto = 0;
+		d->ctlport = 0;
+		ok(lg_apply_forward(&R.pc, d) < 0 && has_diag(&R, DIAG_ERROR, "no such forwarding entry"),
+		   "autofw -D without the -c of the entry: no such entry (2.2: EINVAL)");
+		d = autofw_entry(false, false, NULL);
+		d->add = false;
+		ok(lg_apply_forward(&R.pc, d) == 0, "autofw -D with the same -c deletes it");
+		run_lower(&R, "autofw_deleted", LG_GEN_22);
+		ok(!R.nft || !strstr(R.nft, "autofw_1"), "nothing left of the deleted entry");
+		run_free(&R);
+	}
+	/* a tcp range: refused flows for 2 min in 2.2 (at most its state's
+	 * timeout), the tcp timeout in 2.0; either way a warning */
+	for (int gen = 0; gen < 2; gen++) {
+		struct run R;
+		struct lg_forward *f = autofw_entry(false, false, NULL);
+
+		run_init(&R);
+		f->proto = 6;
+		f->ports.lo = 6000;
+		f->ports.hi = 6100;
+		f->ctlport = 23;
+		ok(lg_apply_forward(&R.pc, f) == 0, "tcp autofw added");
+		run_lower(&R, gen ? "autofw_tcp20" : "autofw_tcp22", gen ? LG_GEN_20 : LG_GEN_22);
+		want(&R, gen ? "flags dynamic,timeout\n\t\ttimeout 900s\n" : "flags dynamic,timeout\n\t\ttimeout 120s\n",
+		     gen ? "2.0: refused tcp flows for the tcp timeout" : "2.2: refused tcp flows for 2 min");
+		want(&R, "ip saddr . tcp sport . ip daddr . tcp dport != @legacy_autofw_1_refused", "tcp flow key");
+		ok(has_diag(&R, DIAG_WARNING, "refused while no host was recorded"),
+		   "tcp: the refusal time is warned as an approximation");
+		run_free(&R);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -780,6 +970,7 @@ int main(int argc, char **argv)
 	case_forwards();
 	case_load_share();
 	case_helper_view();
+	case_autofw();
 	case_fwadm_misc();
 	return done_testing();
 }
