@@ -34,6 +34,7 @@ enum nl_build_flags {
 	 * quadratic).  These force one way or the other. */
 	NL_BUILD_ANON_SETS = 1 << 0,
 	NL_BUILD_SHARED_SETS = 1 << 1,
+	NL_BUILD_KEYED_SETS = 1 << 2,
 };
 
 /* Builds the whole ruleset as one transaction: masqc's tables are removed
