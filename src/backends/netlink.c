@@ -811,10 +811,16 @@ static int read_family(struct nl_sock *s, uint16_t fam, struct nl_ruleset *out)
 		if ((ret = nl_talk(s, nlh, read_setelem_cb, set)) < 0)
 			goto fail;
 	}
-	{
+	/* Rules chain by chain: a dump goes on where the last reply stopped
+	 * by counting from the start again (the kernel keeps an index, not a
+	 * position), so one dump of the whole table costs rules^2 / (rules
+	 * per reply), and per chain only the sum of each chain's square. */
+	for (size_t i = 0; i < tab.chains.n; i++) {
 		struct nftnl_rule *q = nftnl_rule_alloc();
 
 		nftnl_rule_set_str(q, NFTNL_RULE_TABLE, NL_TABLE);
+		nftnl_rule_set_str(q, NFTNL_RULE_CHAIN,
+				   nftnl_chain_get_str(tab.chains.v[i].c, NFTNL_CHAIN_NAME));
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, fam, NLM_F_DUMP, ++s->seq);
 		nftnl_rule_nlmsg_build_payload(nlh, q);
 		nftnl_rule_free(q);
@@ -3380,8 +3386,9 @@ static char *wire_room(struct nl_batch *b, size_t need)
 
 		while (cap < w->len + need)
 			cap *= 2;
+		/* not zeroed: libmnl clears what it puts (headers, padding),
+		 * and untouched room costs no memory */
 		w->buf = xrealloc(w->buf, cap);
-		memset(w->buf + w->len, 0, cap - w->len);
 		w->cap = cap;
 	}
 	return w->buf + w->len;
