@@ -823,6 +823,10 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	    gen_write(tmp, "render", bd->render, bd->render_len) < 0 ||
 	    gen_meta_write(tmp, &m) < 0)
 		goto out_rm;
+	/* recorded and hashed: tens of MB at 100k rules the commit does
+	 * not need */
+	free(bd->render);
+	bd->render = NULL;
 
 	phase_mark("record generation");
 	if (nl_batch_commit(bd->b, false, &bd->c.dq) < 0) {
