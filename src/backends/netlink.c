@@ -85,6 +85,9 @@
 #define NL_MSG_DESTROYTABLE	26
 
 #define NL_TABLE		"masqc"
+/* past this many anonymous sets in a table, lists go into keyed sets
+ * (lookup_nl, and "shared sets" below for why) */
+#define NL_ANON_SETS_MAX	1024
 /* where a keyed lookup's list id goes (see lookup_nl) */
 #define NL_REG_LISTID		NFT_REG_1
 #define NL_TCPOPT_MAXSEG	2
@@ -1135,6 +1138,7 @@ struct nlc {
 	uint32_t set_id;
 	bool shared;			/* lists become shared named sets */
 	bool keyed;			/* lists become ids in keyed sets */
+	bool may_key;			/* too many anonymous sets: stop, build keyed */
 	struct share_ent **share;	/* content -> set (or keyed list), per table */
 	size_t nshare;
 	unsigned nshared;
@@ -3185,8 +3189,12 @@ static void chain_rules_nl(struct nlc *c, const struct ir_chain *ch)
 	if (!nl_chain_emittable(ch))
 		return;
 	name = chain_nl_name(ch->table, ch->name);
-	for (const struct ir_rule *r = ch->rules; r; r = r->next)
+	for (const struct ir_rule *r = ch->rules; r; r = r->next) {
+		/* the batch will be built again, keyed: no use going on */
+		if (c->may_key && c->t->sets.n > NL_ANON_SETS_MAX)
+			break;
 		rule_emit_nl(c, ch, r, false, name);
+	}
 	free(name);
 }
 
@@ -3239,15 +3247,15 @@ static void family_build(struct nlc *c, enum ir_family fam)
 /* Each anonymous set a rule binds makes the kernel walk the whole
  * transaction (nft_set_trans_bind), so N sets in a batch of M messages
  * cost N x M: 18,000 port lists in a 100k-rule batch take a minute, for
- * nft -f as for us.  Named sets are not walked at bind time (only looked
- * up by name, which is linear in the number of sets of the table), so,
- * past NL_ANON_SETS_MAX anonymous sets in a table (or with
- * NL_BUILD_SHARED_SETS), every distinct element list becomes one named
- * constant set "masqc_setN" shared by all the rules that use it: the same
- * matches, fewer sets, no quadratic bind.  The kernel refuses element
- * changes to a constant set, so sharing cannot leak a change from one rule
- * to another. */
-#define NL_ANON_SETS_MAX 1024
+ * nft -f as for us.  Named sets are not walked at bind time, but each is
+ * still looked up by name in a linear list (for every rule and element
+ * message that names it), so thousands of them still cost seconds: past
+ * NL_ANON_SETS_MAX anonymous sets in a table, lists become keyed sets
+ * (lookup_nl).  With NL_BUILD_SHARED_SETS (tests, comparisons) every
+ * distinct element list becomes one named constant set "masqc_setN"
+ * shared by all the rules that use it.  The kernel refuses element
+ * changes to a constant set, so sharing cannot leak a change from one
+ * rule to another. */
 
 /* Finds the shared set with this content, or makes s that set. */
 static struct nftnl_set *share_set(struct nlc *c, struct nftnl_set *s)
@@ -3306,7 +3314,8 @@ static struct nl_batch *batch_build(const struct ir_ruleset *rs, unsigned flags,
 {
 	struct nl_batch *b = xzalloc(sizeof(*b));
 	struct nlc c = { .rs = rs, .dq = dq, .keyed = keyed,
-			 .shared = !keyed && (flags & NL_BUILD_SHARED_SETS) };
+			 .shared = !keyed && (flags & NL_BUILD_SHARED_SETS),
+			 .may_key = !keyed && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS)) };
 
 	b->destroy = true;
 	b->flags = flags;
