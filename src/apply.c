@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -170,9 +171,17 @@ static int build(const struct compile_opts *co, struct build *bd)
 	return EXIT_OK;
 }
 
+static VEC(struct nl_batch *) parked_batches;
+
 static void build_free(struct build *bd)
 {
-	nl_batch_free(bd->b);
+	/* 100k rules' objects take a tenth of a second to free, for
+	 * nothing at exit: parked, still reachable, as compiled_free parks
+	 * the IR */
+	if (compile_free_at_exit())
+		nl_batch_free(bd->b);
+	else if (bd->b)
+		vec_push(&parked_batches, bd->b);
 	free(bd->render);
 	compiled_free(&bd->c);
 	memset(bd, 0, sizeof(*bd));
@@ -823,10 +832,16 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	    gen_write(tmp, "render", bd->render, bd->render_len) < 0 ||
 	    gen_meta_write(tmp, &m) < 0)
 		goto out_rm;
-	/* recorded and hashed: tens of MB at 100k rules the commit does
-	 * not need */
+	/* Recorded and hashed: the rendering and the IR (the sysctls aside)
+	 * are not needed by the commit, which needs room for the serialised
+	 * batch (tens of MB each at 100k rules).  The IR's memory goes back
+	 * to the system only when trimmed. */
 	free(bd->render);
 	bd->render = NULL;
+	sysctls_of(bd->c.rs, &set);
+	ir_ruleset_free(bd->c.rs);
+	bd->c.rs = NULL;
+	malloc_trim(0);
 
 	phase_mark("record generation");
 	if (nl_batch_commit(bd->b, false, &bd->c.dq) < 0) {
@@ -835,7 +850,6 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	}
 	phase_mark("commit");
 	/* the ruleset is in; from here on only the record can fail */
-	sysctls_of(bd->c.rs, &set);
 	sysctls_set(&set, &prev, &bd->c.dq);
 	sb.len = 0;
 	kv_text(&set, &sb);
