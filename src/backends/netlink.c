@@ -175,10 +175,21 @@ static const char *nl_family_name(uint32_t f)
 
 static void render_hex(struct strbuf *sb, const void *data, uint32_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	const uint8_t *p = data;
+	char buf[2 * 64];
 
-	for (uint32_t i = 0; i < len; i++)
-		sb_addf(sb, "%02x", p[i]);
+	while (len) {
+		uint32_t n = len < 64 ? len : 64;
+
+		for (uint32_t i = 0; i < n; i++) {
+			buf[2 * i] = hex[p[i] >> 4];
+			buf[2 * i + 1] = hex[p[i] & 15];
+		}
+		sb_addn(sb, buf, 2 * n);
+		p += n;
+		len -= n;
+	}
 }
 
 /* A compiled batch names every anonymous set "__set%d" (the kernel numbers
@@ -457,7 +468,9 @@ static void render_expr(struct render_rule_ctx *rc, struct nftnl_expr *e)
 		render_lookup(rc, e);
 	} else {
 		nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
-		sb_addf(rc->sb, "%s %s", name, buf);
+		sb_add(rc->sb, name);
+		sb_addc(rc->sb, ' ');
+		sb_add(rc->sb, buf);
 	}
 	sb_add(rc->sb, "]");
 }
