@@ -64,6 +64,9 @@ struct build {
 	unsigned long rules;
 };
 
+/* Batches left to exit() when the IR is (see build_free). */
+static VEC(struct nl_batch *) parked_batches;
+
 /* nl_render's text with the sysctl lines appended in place: at 100k
  * rules the rendering is tens of MB, and a copy would be one more. */
 static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs, size_t *len)
@@ -99,7 +102,10 @@ char *render_compiled(const struct ir_ruleset *rs, struct diag_queue *dq)
 	if (!b)
 		return NULL;
 	text = render_batch(b, rs, NULL);
-	nl_batch_free(b);
+	if (compile_free_at_exit())
+		nl_batch_free(b);
+	else
+		vec_push(&parked_batches, b);	/* see build_free */
 	return text;
 }
 
@@ -170,8 +176,6 @@ static int build(const struct compile_opts *co, struct build *bd)
 	phase_mark("render");
 	return EXIT_OK;
 }
-
-static VEC(struct nl_batch *) parked_batches;
 
 static void build_free(struct build *bd)
 {
