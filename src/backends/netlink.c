@@ -47,6 +47,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -3348,34 +3350,75 @@ static struct nl_batch *batch_build(const struct ir_ruleset *rs, unsigned flags,
 	return b;
 }
 
+/* What nft_emit() cannot write, the batch cannot hold either: the text
+ * backend finds and locates those errors (and its warnings), so both
+ * backends refuse the same input with the same words.  It only reads
+ * the IR, as the batch builder does, so it runs in a thread of its own
+ * while the batch is built (at 100k rules each takes a few tenths of a
+ * second), with its own diagnostics queue. */
+struct emit_check {
+	const struct ir_ruleset *rs;
+	struct diag_queue dq;
+	int err;
+};
+
+static void *emit_check_run(void *arg)
+{
+	struct emit_check *ec = arg;
+	FILE *null = fopen("/dev/null", "w");
+
+	if (!null) {
+		ec->err = diag_error(&ec->dq, &loc_internal, "cannot open /dev/null: %s",
+				     strerror(errno));
+		return NULL;
+	}
+	ec->err = nft_emit(ec->rs, null, NULL, &ec->dq);
+	fclose(null);
+	return NULL;
+}
+
+/* Moves src's diagnostics to the end of dst. */
+static void diag_append(struct diag_queue *dst, struct diag_queue *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		diag_add(dst, src->v[i].level, &src->v[i].loc, src->v[i].hint, "%s", src->v[i].msg);
+	diag_queue_free(src);
+}
+
 struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 				struct diag_queue *dq)
 {
+	struct emit_check ec = { .rs = rs, .dq = { .werror = dq->werror } };
+	struct diag_queue bdq = { .werror = dq->werror };
 	struct nl_batch *b;
 	bool keyed, too_many;
-	FILE *null;
-	int err;
-
-	/* What nft_emit() cannot write, the batch cannot hold either: let the
-	 * text backend find and locate those errors (and its warnings), so
-	 * both backends refuse the same input with the same words. */
-	null = fopen("/dev/null", "w");
-	if (!null) {
-		diag_error(dq, &loc_internal, "cannot open /dev/null: %s", strerror(errno));
-		return NULL;
-	}
-	err = nft_emit(rs, null, NULL, dq);
-	fclose(null);
-	if (err < 0)
-		return NULL;
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, emit_check_run, &ec) == 0;
 
 	keyed = flags & NL_BUILD_KEYED_SETS;
-	b = batch_build(rs, flags, keyed, dq, &too_many);
+	b = batch_build(rs, flags, keyed, &bdq, &too_many);
 	/* too many anonymous sets: build again, keyed (see lookup_nl) */
 	if (b && too_many && !keyed && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS))) {
 		nl_batch_free(b);
-		b = batch_build(rs, flags, true, dq, &too_many);
+		diag_queue_free(&bdq);
+		bdq = (struct diag_queue){ .werror = dq->werror };
+		b = batch_build(rs, flags, true, &bdq, &too_many);
 	}
+	if (threaded) {
+		pthread_join(th, NULL);
+		/* what the thread freed stays in its own arena otherwise */
+		malloc_trim(0);
+	} else {
+		emit_check_run(&ec);
+	}
+	diag_append(dq, &ec.dq);
+	if (ec.err < 0) {
+		/* the text backend's words, not the batch builder's */
+		nl_batch_free(b);
+		diag_queue_free(&bdq);
+		return NULL;
+	}
+	diag_append(dq, &bdq);
 	return b;
 }
 
