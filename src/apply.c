@@ -818,6 +818,13 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 		fputs("masqc: a -D value or --arg holds a newline; it cannot be recorded\n", stderr);
 		goto out;
 	}
+	/* the rendering first, then it goes: at 100k rules it and the nft
+	 * text are tens of MB each, and need not be in memory together */
+	m.render_hash = xstrdup(text_hash(bd->render, bd->render_len));
+	if (gen_write(tmp, "render", bd->render, bd->render_len) < 0)
+		goto out_rm;
+	free(bd->render);
+	bd->render = NULL;
 	/* the nft text: for people, and for `nft -f` by hand; written
 	 * straight to the file (megabytes at 100k rules) */
 	if (gen_write_nft(tmp, bd->c.rs, co, &bd->c.dq) < 0)
@@ -829,19 +836,14 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 			sb_addf(&names, "%s%s", i ? " " : "", co->scripts[i]);
 		m.scripts = sb_steal(&names);
 	}
-	m.render_hash = xstrdup(text_hash(bd->render, bd->render_len));
 	snprintf(m.status, sizeof(m.status), "%s", status);
 	if (gen_write(tmp, "options", sb_str(&sb), sb.len) < 0 ||
 	    sources_write(tmp, &bd->c.ss) < 0 ||
-	    gen_write(tmp, "render", bd->render, bd->render_len) < 0 ||
 	    gen_meta_write(tmp, &m) < 0)
 		goto out_rm;
-	/* Recorded and hashed: the rendering and the IR (the sysctls aside)
-	 * are not needed by the commit, which needs room for the serialised
-	 * batch (tens of MB each at 100k rules).  The IR's memory goes back
-	 * to the system only when trimmed. */
-	free(bd->render);
-	bd->render = NULL;
+	/* Recorded: the IR (the sysctls aside) is not needed by the commit,
+	 * which needs room for the serialised batch (tens of MB at 100k
+	 * rules).  Its memory goes back to the system only when trimmed. */
 	sysctls_of(bd->c.rs, &set);
 	ir_ruleset_free(bd->c.rs);
 	bd->c.rs = NULL;
