@@ -35,7 +35,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -847,7 +846,7 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	sysctls_of(bd->c.rs, &set);
 	ir_ruleset_free(bd->c.rs);
 	bd->c.rs = NULL;
-	malloc_trim(0);
+	heap_trim();
 
 	phase_mark("record generation");
 	if (nl_batch_commit(bd->b, false, &bd->c.dq) < 0) {

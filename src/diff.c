@@ -19,7 +19,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +72,7 @@ static void *kernel_read_run(void *arg)
 	/* while the compile goes on: the objects' memory back to the system
 	 * (about 100 MB at 100k rules) */
 	nl_ruleset_free(k);
-	malloc_trim(0);
+	heap_trim();
 	return NULL;
 }
 

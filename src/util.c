@@ -1,7 +1,12 @@
 /* util.c -- allocation wrappers, strbuf, edit distance, file reading. */
+#include "config.h"
+
 #include "util.h"
 
 #include <errno.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,4 +227,11 @@ char *read_file(const char *path, size_t *len)
 	if (len)
 		*len = sb.len;
 	return sb_steal(&sb);
+}
+
+void heap_trim(void)
+{
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
 }

@@ -47,7 +47,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -3407,7 +3406,7 @@ struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 	if (threaded) {
 		pthread_join(th, NULL);
 		/* what the thread freed stays in its own arena otherwise */
-		malloc_trim(0);
+		heap_trim();
 	} else {
 		emit_check_run(&ec);
 	}
