@@ -68,9 +68,11 @@ static VEC(struct nl_batch *) parked_batches;
 
 /* nl_render's text with the sysctl lines appended in place: at 100k
  * rules the rendering is tens of MB, and a copy would be one more. */
-static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs, size_t *len)
+static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs, size_t *len,
+			  unsigned flags)
 {
-	char *text = nl_render(nl_batch_ruleset(b), NL_RENDER_LOCATIONS | NL_RENDER_INLINE_SETS);
+	char *text = nl_render(nl_batch_ruleset(b),
+			       NL_RENDER_LOCATIONS | NL_RENDER_INLINE_SETS | flags);
 	char *sys = NULL;
 	size_t n, m = 0;
 	FILE *mem = open_memstream(&sys, &m);
@@ -100,7 +102,9 @@ char *render_compiled(const struct ir_ruleset *rs, struct diag_queue *dq)
 
 	if (!b)
 		return NULL;
-	text = render_batch(b, rs, NULL);
+	/* two threads: the peak memory of apply (which renders with one)
+	 * has a bar, diff's does not */
+	text = render_batch(b, rs, NULL, NL_RENDER_THREADED);
 	if (compile_free_at_exit())
 		nl_batch_free(b);
 	else
@@ -168,7 +172,7 @@ static int build(const struct compile_opts *co, struct build *bd)
 	if (!bd->b)
 		return EXIT_INPUT;
 	phase_mark("netlink batch");
-	bd->render = render_batch(bd->b, bd->c.rs, &bd->render_len);
+	bd->render = render_batch(bd->b, bd->c.rs, &bd->render_len, 0);
 	if (!bd->render)
 		return EXIT_TROUBLE;
 	bd->rules = count_rules(bd->render);

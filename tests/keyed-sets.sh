@@ -11,8 +11,9 @@
 #      eight ports over lo;
 #   2. the compiled keyed batch renders exactly like its kernel readback
 #      (the basis of `masqc diff`), and `nft list ruleset` still lists it;
-#   3. above the threshold, `masqc apply` of 1,500 distinct lists loads a
-#      handful of sets (not one per list), `masqc diff` right after is
+#   3. above the threshold, `masqc apply` of 1,500 distinct lists (and
+#      20,000 rules: diff renders the compiled side in two threads) loads
+#      a handful of sets (not one per list), `masqc diff` right after is
 #      empty, and `nft list ruleset` lists it.
 
 . "$(dirname "$0")/lib.sh"
@@ -92,6 +93,11 @@ fi
 		echo "iptables -A FORWARD -s 10.$((i / 250)).$((i % 250)).0/24,192.0.2.$((i % 250)) -j ACCEPT"
 	done
 	echo "iptables -A FORWARD -d 203.0.113.0/24,255.255.255.0/24 -j DROP"
+	# past 20,000 rules in a table the compiled side renders in two threads
+	echo "iptables -N bulk"
+	for ((i = 0; i < 19000; i++)); do
+		echo "iptables -A bulk -d 198.18.$((i / 250)).$((i % 250)) -j RETURN"
+	done
 } >"$TMP/big.sh"
 (cd "$TMP" && MASQC_STATE_DIR=$TMP/state MASQC_RUN_DIR=$TMP/run unshare -n bash -c '
 	"$0" apply big.sh >apply.out 2>&1 || { echo "apply failed" >&2; cat apply.out >&2; exit 1; }

@@ -587,6 +587,35 @@ static void render_obj(struct strbuf *sb, const struct nl_table *t, struct nftnl
 	sb_addc(sb, '\n');
 }
 
+static void render_rules(struct strbuf *sb, const struct nl_table *t, unsigned flags,
+			 size_t from, size_t to)
+{
+	struct keyed_index *ki = NULL;
+	size_t nki = 0;
+	struct render_rule_ctx rc = { sb, t, flags, &ki, &nki, -1 };
+
+	for (size_t j = from; j < to; j++)
+		render_rule(&rc, t->rules.v[j].r);
+	keyed_index_free(ki, nki);
+}
+
+/* Rendering only reads the objects, so a part of them can be rendered
+ * by another thread into a buffer of its own. */
+struct rules_part {
+	const struct nl_table *t;
+	unsigned flags;
+	size_t from, to;
+	struct strbuf sb;
+};
+
+static void *render_rules_part(void *arg)
+{
+	struct rules_part *p = arg;
+
+	render_rules(&p->sb, p->t, p->flags, p->from, p->to);
+	return NULL;
+}
+
 char *nl_render(const struct nl_ruleset *rs, unsigned flags)
 {
 	struct strbuf sb = { 0 };
@@ -617,13 +646,25 @@ char *nl_render(const struct nl_ruleset *rs, unsigned flags)
 		for (size_t j = 0; j < t->chains.n; j++)
 			render_chain(&sb, t, t->chains.v[j].c);
 		{
-			struct keyed_index *ki = NULL;
-			size_t nki = 0;
-			struct render_rule_ctx rc = { &sb, t, flags, &ki, &nki, -1 };
+			struct rules_part tail = { .t = t, .flags = flags, .to = t->rules.n };
+			size_t half = t->rules.n;
+			pthread_t th;
+			bool threaded = false;
 
-			for (size_t j = 0; j < t->rules.n; j++)
-				render_rule(&rc, t->rules.v[j].r);
-			keyed_index_free(ki, nki);
+			/* the second half of a big table in a thread of its own */
+			if ((flags & NL_RENDER_THREADED) && t->rules.n >= 20000) {
+				half = t->rules.n / 2;
+				tail.from = half;
+				threaded = pthread_create(&th, NULL, render_rules_part, &tail) == 0;
+				if (!threaded)
+					half = t->rules.n;
+			}
+			render_rules(&sb, t, flags, 0, half);
+			if (threaded) {
+				pthread_join(th, NULL);
+				sb_addn(&sb, sb_str(&tail.sb), tail.sb.len);
+				sb_free(&tail.sb);
+			}
 		}
 	}
 	return sb_steal(&sb);

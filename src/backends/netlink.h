@@ -76,6 +76,9 @@ enum nl_render_flags {
 	/* every set written inside the rules that use it, named or not: a
 	 * ruleset built with shared sets renders like one with anonymous sets */
 	NL_RENDER_INLINE_SETS = 1 << 1,
+	/* a big table's rules rendered by two threads (the same text; the
+	 * second half is held twice for a moment) */
+	NL_RENDER_THREADED = 1 << 2,
 };
 
 /* The normalised text of a ruleset, compiled or read back: per table a
