@@ -3435,6 +3435,14 @@ struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 	pthread_t th;
 	bool threaded = pthread_create(&th, NULL, emit_check_run, &ec) == 0;
 
+	/* tests only: keyed sets whatever the size, so the lab can check
+	 * their traffic in every scenario */
+	{
+		const char *e = getenv("MASQC_TEST_KEYED_SETS");
+
+		if (e && *e == '1' && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS)))
+			flags |= NL_BUILD_KEYED_SETS;
+	}
 	keyed = flags & NL_BUILD_KEYED_SETS;
 	b = batch_build(rs, flags, keyed, &bdq, &too_many);
 	/* too many anonymous sets: build again, keyed (see lookup_nl) */
