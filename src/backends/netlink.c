@@ -11,7 +11,9 @@
  *   for each family with content:
  *                    NEWTABLE masqc, NEWOBJ ct helper..., NEWCHAIN...,
  *                    then per rule: NEWSET + NEWSETELEM for each anonymous
- *                    set it uses, NEWRULE.
+ *                    set it uses, NEWRULE.  (Past 1024 lists in a table:
+ *                    NEWSET + NEWSETELEM... for a handful of keyed sets
+ *                    before the rules instead; see lookup_nl.)
  *
  * No other table is named, so docker/libvirt/firewalld tables are never
  * touched.  Each message has its own sequence number; the kernel answers
@@ -33,8 +35,8 @@
  * aborts the transaction.  That needs CAP_NET_ADMIN in the network
  * namespace only, so it works in `unshare -rn`.
  *
- * Reading back.  nl_ruleset_read() dumps masqc's tables with the same
- * libnftnl objects, and nl_render() prints a compiled batch and a readback
+ * Reading back.  nl_ruleset_read() dumps masqc's tables (rules chain by
+ * chain) with the same libnftnl objects, and nl_render() prints a compiled batch and a readback
  * through one printer, so the two agree byte for byte after a commit.
  * Attributes the kernel fills in by itself (log level 4 when none is
  * given) are set explicitly when building, so the compiled side already
