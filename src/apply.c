@@ -63,11 +63,16 @@ struct build {
 	unsigned long rules;
 };
 
+/* Batches left to exit() when the IR is (see build_free). */
+static VEC(struct nl_batch *) parked_batches;
+
 /* nl_render's text with the sysctl lines appended in place: at 100k
  * rules the rendering is tens of MB, and a copy would be one more. */
-static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs, size_t *len)
+static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs, size_t *len,
+			  unsigned flags)
 {
-	char *text = nl_render(nl_batch_ruleset(b), NL_RENDER_LOCATIONS | NL_RENDER_INLINE_SETS);
+	char *text = nl_render(nl_batch_ruleset(b),
+			       NL_RENDER_LOCATIONS | NL_RENDER_INLINE_SETS | flags);
 	char *sys = NULL;
 	size_t n, m = 0;
 	FILE *mem = open_memstream(&sys, &m);
@@ -97,8 +102,13 @@ char *render_compiled(const struct ir_ruleset *rs, struct diag_queue *dq)
 
 	if (!b)
 		return NULL;
-	text = render_batch(b, rs, NULL);
-	nl_batch_free(b);
+	/* two threads: the peak memory of apply (which renders with one)
+	 * has a bar, diff's does not */
+	text = render_batch(b, rs, NULL, NL_RENDER_THREADED);
+	if (compile_free_at_exit())
+		nl_batch_free(b);
+	else
+		vec_push(&parked_batches, b);	/* see build_free */
 	return text;
 }
 
@@ -162,7 +172,7 @@ static int build(const struct compile_opts *co, struct build *bd)
 	if (!bd->b)
 		return EXIT_INPUT;
 	phase_mark("netlink batch");
-	bd->render = render_batch(bd->b, bd->c.rs, &bd->render_len);
+	bd->render = render_batch(bd->b, bd->c.rs, &bd->render_len, 0);
 	if (!bd->render)
 		return EXIT_TROUBLE;
 	bd->rules = count_rules(bd->render);
@@ -172,7 +182,13 @@ static int build(const struct compile_opts *co, struct build *bd)
 
 static void build_free(struct build *bd)
 {
-	nl_batch_free(bd->b);
+	/* 100k rules' objects take a tenth of a second to free, for
+	 * nothing at exit: parked, still reachable, as compiled_free parks
+	 * the IR */
+	if (compile_free_at_exit())
+		nl_batch_free(bd->b);
+	else if (bd->b)
+		vec_push(&parked_batches, bd->b);
 	free(bd->render);
 	compiled_free(&bd->c);
 	memset(bd, 0, sizeof(*bd));
@@ -805,6 +821,13 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 		fputs("masqc: a -D value or --arg holds a newline; it cannot be recorded\n", stderr);
 		goto out;
 	}
+	/* the rendering first, then it goes: at 100k rules it and the nft
+	 * text are tens of MB each, and need not be in memory together */
+	m.render_hash = xstrdup(text_hash(bd->render, bd->render_len));
+	if (gen_write(tmp, "render", bd->render, bd->render_len) < 0)
+		goto out_rm;
+	free(bd->render);
+	bd->render = NULL;
 	/* the nft text: for people, and for `nft -f` by hand; written
 	 * straight to the file (megabytes at 100k rules) */
 	if (gen_write_nft(tmp, bd->c.rs, co, &bd->c.dq) < 0)
@@ -816,13 +839,18 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 			sb_addf(&names, "%s%s", i ? " " : "", co->scripts[i]);
 		m.scripts = sb_steal(&names);
 	}
-	m.render_hash = xstrdup(text_hash(bd->render, bd->render_len));
 	snprintf(m.status, sizeof(m.status), "%s", status);
 	if (gen_write(tmp, "options", sb_str(&sb), sb.len) < 0 ||
 	    sources_write(tmp, &bd->c.ss) < 0 ||
-	    gen_write(tmp, "render", bd->render, bd->render_len) < 0 ||
 	    gen_meta_write(tmp, &m) < 0)
 		goto out_rm;
+	/* Recorded: the IR (the sysctls aside) is not needed by the commit,
+	 * which needs room for the serialised batch (tens of MB at 100k
+	 * rules).  Its memory goes back to the system only when trimmed. */
+	sysctls_of(bd->c.rs, &set);
+	ir_ruleset_free(bd->c.rs);
+	bd->c.rs = NULL;
+	heap_trim();
 
 	phase_mark("record generation");
 	if (nl_batch_commit(bd->b, false, &bd->c.dq) < 0) {
@@ -831,7 +859,6 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	}
 	phase_mark("commit");
 	/* the ruleset is in; from here on only the record can fail */
-	sysctls_of(bd->c.rs, &set);
 	sysctls_set(&set, &prev, &bd->c.dq);
 	sb.len = 0;
 	kv_text(&set, &sb);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,7 +163,12 @@ void phase_mark(const char *what)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (on && what)
-		fprintf(stderr, "masqc: time: %-24s %.3f s\n", what, now - last);
+	if (on && what) {
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr, "masqc: time: %-24s %.3f s  (peak %ld MB)\n", what, now - last,
+			ru.ru_maxrss / 1024);
+	}
 	last = now;
 }

@@ -409,6 +409,13 @@ int text_diff(const char *old, const char *new, const struct text_diff_opts *o,
 	struct ctx c = { 0 };
 	struct text_diff_stats s = { 0, 0 };
 
+	/* the usual case right after an apply: nothing to say (JSON still
+	 * counts the lines) */
+	if (!o->json && strcmp(old, new) == 0) {
+		if (st)
+			*st = s;
+		return 0;
+	}
 	split_lines(old, &a);
 	split_lines(new, &b);
 	c.A = a.v, c.B = b.v;

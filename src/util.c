@@ -1,7 +1,12 @@
 /* util.c -- allocation wrappers, strbuf, edit distance, file reading. */
+#include "config.h"
+
 #include "util.h"
 
 #include <errno.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,13 +106,20 @@ void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	/* print into the room there is; only when it does not fit, grow
+	 * and print again (renderings of 100k rules are mostly sb_addf) */
+	sb_grow(sb, 64);
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		sb->buf[sb->len] = '\0';
 		return;
-	sb_grow(sb, (size_t)n);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= sb->cap - sb->len) {
+		sb_grow(sb, (size_t)n);
+		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	sb->len += (size_t)n;
 }
 
@@ -215,4 +227,11 @@ char *read_file(const char *path, size_t *len)
 	if (len)
 		*len = sb.len;
 	return sb_steal(&sb);
+}
+
+void heap_trim(void)
+{
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
 }

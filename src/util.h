@@ -32,6 +32,11 @@ char *sb_steal(struct strbuf *sb); /* returns buf ("" if empty), resets sb */
 void sb_free(struct strbuf *sb);
 static inline const char *sb_str(const struct strbuf *sb) { return sb->buf ? sb->buf : ""; }
 
+/* Gives the heap's free pages back to the system (glibc's malloc_trim;
+ * a no-op elsewhere): after freeing a big structure, so the next big one
+ * does not raise the peak. */
+void heap_trim(void);
+
 /* Generic growable array of elements of size esz. */
 #define VEC(T) struct { T *v; size_t n, cap; }
 #define vec_push(vec, x) do { \

@@ -15,8 +15,11 @@
 #   3. the batch as compiled renders exactly like its readback from the
 #      kernel, source locations included (the basis of `masqc diff`);
 #   4. the foreign table survived the load byte for byte;
-#   5. with shared named sets (the fast form for big rulesets) the rules
-#      are the same once sets are written inline.
+#   5. with shared named sets the rules are the same once sets are
+#      written inline;
+#   6. with keyed sets (the form of big rulesets) the batch loads, nft
+#      lists it, and the compiled batch renders like its readback
+#      (tests/keyed-sets.sh compares its traffic with the anonymous form).
 # The same for tests/netlink/*.sh (one rule per construct the backends
 # write), whose nft text is made by masqc compile.
 # Then: a check-only run (-c) validates and leaves the kernel untouched; a
@@ -120,6 +123,17 @@ for golden in "$RULESETS"/*.nft "$RULESETS"/legacy/*.nft "$TESTS_DIR"/netlink/*.
 	else
 		tap_not_ok "$n: shared-set batch failed to load"
 		tap_diag <"$TMP/$n.s.err"
+	fi
+	if in_ns '"$NL_LOAD" load --keyed-sets '"${ARGS[*]}"' '"$SRC"' 2>/dev/null &&
+		"$NFT" list ruleset >/dev/null &&
+		"$NL_LOAD" dump --inline --loc >$T/'"$n"'.k.loc' 2>"$TMP/$n.k.err"; then
+		(cd "$DIR" && "$NL_LOAD" render --inline --loc --keyed-sets "${ARGS[@]}" "$SRC") \
+			>"$TMP/$n.kc.loc" 2>/dev/null
+		compare "$n: keyed sets, the batch renders like its readback" \
+			"$TMP/$n.kc.loc" "$TMP/$n.k.loc"
+	else
+		tap_not_ok "$n: keyed-set batch failed to load (or nft cannot list it)"
+		tap_diag <"$TMP/$n.k.err"
 	fi
 done
 

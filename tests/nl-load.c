@@ -6,7 +6,7 @@
  *   nl-load stats [ARGS] SCRIPT            batch size and message count
  *
  * RENDER: --loc (source lines), --inline (sets inside the rules).
- * ARGS also take --anon-sets / --shared-sets (nl_batch_build flags).
+ * ARGS also take --anon-sets / --shared-sets / --keyed-sets (nl_batch_build flags).
  * ARGS are masqc's -D NAME=VALUE and --arg WORD.  The pipeline is the one
  * of src/main.c (load, evaluate, dispatch, lower legacy, resolve); diagnostics go to
  * stderr.  Exit 0 ok, 1 errors (input or kernel), 2 trouble.
@@ -95,6 +95,8 @@ static int parse_args(int argc, char **argv, struct tool_opts *o)
 			o->build |= NL_BUILD_ANON_SETS;
 		else if (!strcmp(argv[i], "--shared-sets"))
 			o->build |= NL_BUILD_SHARED_SETS;
+		else if (!strcmp(argv[i], "--keyed-sets"))
+			o->build |= NL_BUILD_KEYED_SETS;
 		else if (!strcmp(argv[i], "-c"))
 			o->check = true;
 		else if (!strcmp(argv[i], "-D") && i + 1 < argc)
@@ -121,7 +123,7 @@ int main(int argc, char **argv)
 	char *text;
 
 	if (parse_args(argc, argv, &o) < 0 || !*cmd) {
-		fputs("usage: nl-load dump|render|load|stats [--loc] [--inline] [--anon-sets|--shared-sets] [-c] [-D N=V] [--arg W] [SCRIPT]\n",
+		fputs("usage: nl-load dump|render|load|stats [--loc] [--inline] [--anon-sets|--shared-sets|--keyed-sets] [-c] [-D N=V] [--arg W] [SCRIPT]\n",
 		      stderr);
 		return 2;
 	}

@@ -11,7 +11,9 @@
  *   for each family with content:
  *                    NEWTABLE masqc, NEWOBJ ct helper..., NEWCHAIN...,
  *                    then per rule: NEWSET + NEWSETELEM for each anonymous
- *                    set it uses, NEWRULE.
+ *                    set it uses, NEWRULE.  (Past 1024 lists in a table:
+ *                    NEWSET + NEWSETELEM... for a handful of keyed sets
+ *                    before the rules instead; see lookup_nl.)
  *
  * No other table is named, so docker/libvirt/firewalld tables are never
  * touched.  Each message has its own sequence number; the kernel answers
@@ -33,8 +35,8 @@
  * aborts the transaction.  That needs CAP_NET_ADMIN in the network
  * namespace only, so it works in `unshare -rn`.
  *
- * Reading back.  nl_ruleset_read() dumps masqc's tables with the same
- * libnftnl objects, and nl_render() prints a compiled batch and a readback
+ * Reading back.  nl_ruleset_read() dumps masqc's tables (rules chain by
+ * chain) with the same libnftnl objects, and nl_render() prints a compiled batch and a readback
  * through one printer, so the two agree byte for byte after a commit.
  * Attributes the kernel fills in by itself (log level 4 when none is
  * given) are set explicitly when building, so the compiled side already
@@ -47,6 +49,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +88,11 @@
 #define NL_MSG_DESTROYTABLE	26
 
 #define NL_TABLE		"masqc"
+/* past this many anonymous sets in a table, lists go into keyed sets
+ * (lookup_nl, and "shared sets" below for why) */
+#define NL_ANON_SETS_MAX	1024
+/* where a keyed lookup's list id goes (see lookup_nl) */
+#define NL_REG_LISTID		NFT_REG_1
 #define NL_TCPOPT_MAXSEG	2
 
 /* ---- the object store shared by batches and readbacks ---------------------------- */
@@ -170,10 +178,21 @@ static const char *nl_family_name(uint32_t f)
 
 static void render_hex(struct strbuf *sb, const void *data, uint32_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	const uint8_t *p = data;
+	char buf[2 * 64];
 
-	for (uint32_t i = 0; i < len; i++)
-		sb_addf(sb, "%02x", p[i]);
+	while (len) {
+		uint32_t n = len < 64 ? len : 64;
+
+		for (uint32_t i = 0; i < n; i++) {
+			buf[2 * i] = hex[p[i] >> 4];
+			buf[2 * i + 1] = hex[p[i] & 15];
+		}
+		sb_addn(sb, buf, 2 * n);
+		p += n;
+		len -= n;
+	}
 }
 
 /* A compiled batch names every anonymous set "__set%d" (the kernel numbers
@@ -295,11 +314,125 @@ static void render_set_body(struct strbuf *sb, struct nftnl_set *s, unsigned fla
 	vec_free(&el.v);
 }
 
+/* The lists of a keyed set (see lookup_nl), by id: each list's elements
+ * without the id, in key order, as one string.  Built once per set and
+ * rendering, so a rule costs its own list, not the whole set. */
+struct keyed_index {
+	const struct nftnl_set *s;
+	char **by_id;		/* [id / 2] for odd ids */
+	size_t n;
+};
+
+struct keyed_elem {
+	const uint8_t *key;
+	uint32_t len;
+	bool end;
+};
+
+static int keyed_elem_cmp(const void *a, const void *b)
+{
+	const struct keyed_elem *x = a, *y = b;
+	int d = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	return d ? d : (x->len > y->len) - (x->len < y->len);
+}
+
+static int keyed_collect_cb(struct nftnl_set_elem *e, void *data)
+{
+	VEC(struct keyed_elem) *v = data;
+	uint32_t len = 0;
+	const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	bool end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+		   (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+
+	if (k && len > 4)
+		vec_push(v, ((struct keyed_elem){ k, len, end }));
+	return 0;
+}
+
+static uint32_t key_id(const uint8_t *k)
+{
+	return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+}
+
+static void keyed_index_build(struct keyed_index *ki, struct nftnl_set *s)
+{
+	VEC(struct keyed_elem) v = { 0 };
+	struct strbuf *lists;
+	uint32_t max = 0;
+
+	ki->s = s;
+	nftnl_set_elem_foreach(s, keyed_collect_cb, &v);
+	qsort(v.v, v.n, sizeof(v.v[0]), keyed_elem_cmp);
+	for (size_t i = 0; i < v.n; i++)
+		if (!v.v[i].end && key_id(v.v[i].key) > max)
+			max = key_id(v.v[i].key);
+	/* ids are odd and dense: anything else is not a list of ours */
+	ki->n = max / 2 + 1 <= 2 * v.n + 1 ? max / 2 + 1 : 0;
+	ki->by_id = xzalloc((ki->n + 1) * sizeof(*ki->by_id));
+	lists = xzalloc((ki->n + 1) * sizeof(*lists));
+	for (size_t i = 0; i < v.n; i++) {
+		const struct keyed_elem *e = &v.v[i];
+		uint32_t id = key_id(e->key);
+		struct strbuf *sb;
+
+		if (e->end || id % 2 == 0 || id / 2 >= ki->n)
+			continue;
+		sb = &lists[id / 2];
+		sb_add(sb, sb->len ? ", " : " ");
+		render_hex(sb, e->key + 4, e->len - 4);
+		if (i + 1 < v.n && v.v[i + 1].end) {
+			sb_add(sb, "-");
+			render_hex(sb, v.v[i + 1].key + 4, v.v[i + 1].len - 4);
+		}
+	}
+	for (size_t i = 0; i < ki->n; i++)
+		ki->by_id[i] = sb_steal(&lists[i]);
+	free(lists);
+	vec_free(&v);
+}
+
+static void keyed_index_free(struct keyed_index *ki, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < ki[i].n; j++)
+			free(ki[i].by_id[j]);
+		free(ki[i].by_id);
+	}
+	free(ki);
+}
+
+static bool set_is_keyed(const struct nftnl_set *s)
+{
+	const char *n = nftnl_set_get_str(s, NFTNL_SET_NAME);
+
+	return !(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) && n &&
+	       !strncmp(n, "masqc_list", 10);
+}
+
 struct render_rule_ctx {
 	struct strbuf *sb;
 	const struct nl_table *t;
 	unsigned flags;
+	struct keyed_index **ki;	/* per table, built on first use */
+	size_t *nki;
+	int64_t list_id;		/* of the keyed lookup ahead; -1 none */
 };
+
+static const char *keyed_list_text(struct render_rule_ctx *rc, struct nftnl_set *s, uint32_t id)
+{
+	struct keyed_index *ki = NULL;
+
+	for (size_t i = 0; i < *rc->nki; i++)
+		if ((*rc->ki)[i].s == s)
+			ki = &(*rc->ki)[i];
+	if (!ki) {
+		*rc->ki = xrealloc(*rc->ki, (*rc->nki + 1) * sizeof(**rc->ki));
+		ki = &(*rc->ki)[(*rc->nki)++];
+		keyed_index_build(ki, s);
+	}
+	return id % 2 && id / 2 < ki->n ? ki->by_id[id / 2] : " ?";
+}
 
 static void render_lookup(struct render_rule_ctx *rc, struct nftnl_expr *e)
 {
@@ -313,7 +446,14 @@ static void render_lookup(struct render_rule_ctx *rc, struct nftnl_expr *e)
 	    nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS))
 		sb_addf(rc->sb, " flags 0x%" PRIx32, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS));
 	/* anonymous sets are part of the rule; their names are arbitrary */
-	if (s && (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)) {
+	if (s && rc->list_id >= 0 && set_is_keyed(s)) {
+		/* the list, not its id: ids depend on the order of lists */
+		sb_addf(rc->sb, " list key %" PRIu32 "/%" PRIu32 " flags 0x%" PRIx32 " {%s }",
+			nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
+			nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+			keyed_list_text(rc, s, (uint32_t)rc->list_id));
+		rc->list_id = -1;
+	} else if (s && (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)) {
 		sb_add(rc->sb, " anon ");
 		render_set_body(rc->sb, s, rc->flags);
 	} else if (s && (rc->flags & NL_RENDER_INLINE_SETS)) {
@@ -324,9 +464,8 @@ static void render_lookup(struct render_rule_ctx *rc, struct nftnl_expr *e)
 	}
 }
 
-static int render_expr_cb(struct nftnl_expr *e, void *data)
+static void render_expr(struct render_rule_ctx *rc, struct nftnl_expr *e)
 {
-	struct render_rule_ctx *rc = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	char buf[1024];
 
@@ -348,10 +487,33 @@ static int render_expr_cb(struct nftnl_expr *e, void *data)
 		sb_addf(rc->sb, "%s %s", name, buf);
 	} else {
 		nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
-		sb_addf(rc->sb, "%s %s", name, buf);
+		sb_add(rc->sb, name);
+		sb_addc(rc->sb, ' ');
+		sb_add(rc->sb, buf);
 	}
 	sb_add(rc->sb, "]");
-	return 0;
+}
+
+/* The immediate that loads a list id for a keyed lookup two expressions
+ * later (lookup_nl): its id, or -1. */
+static int64_t list_id_load(const struct render_rule_ctx *rc, struct nftnl_expr **ex, size_t n,
+			    size_t i)
+{
+	const char *name;
+	const void *d;
+	uint32_t len = 0;
+	struct nftnl_set *s;
+
+	if (!(rc->flags & NL_RENDER_INLINE_SETS) || i + 2 >= n ||
+	    strcmp(nftnl_expr_get_str(ex[i], NFTNL_EXPR_NAME), "immediate") ||
+	    nftnl_expr_get_u32(ex[i], NFTNL_EXPR_IMM_DREG) != NL_REG_LISTID ||
+	    !(d = nftnl_expr_get(ex[i], NFTNL_EXPR_IMM_DATA, &len)) || len != 4 ||
+	    strcmp(nftnl_expr_get_str(ex[i + 2], NFTNL_EXPR_NAME), "lookup") ||
+	    nftnl_expr_get_u32(ex[i + 2], NFTNL_EXPR_LOOKUP_SREG) != NL_REG_LISTID)
+		return -1;
+	name = nftnl_expr_get_str(ex[i + 2], NFTNL_EXPR_LOOKUP_SET);
+	s = name ? table_set_find(rc->t, name, ex[i + 2]) : NULL;
+	return s && set_is_keyed(s) ? (int64_t)key_id(d) : -1;
 }
 
 struct render_udata {
@@ -383,17 +545,32 @@ static int render_rule_udata_cb(const struct nftnl_udata *attr, void *data)
 	return 0;
 }
 
-static void render_rule(struct strbuf *sb, const struct nl_table *t, struct nftnl_rule *r,
-			unsigned flags)
+static void render_rule(struct render_rule_ctx *rc, struct nftnl_rule *r)
 {
-	struct render_rule_ctx rc = { sb, t, flags };
-	struct render_udata ru = { sb, flags };
+	struct strbuf *sb = rc->sb;
+	struct render_udata ru = { sb, rc->flags };
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	VEC(struct nftnl_expr *) ex = { 0 };
+	struct nftnl_expr *e;
 	const void *ud;
 	uint32_t len;
 
-	sb_addf(sb, "rule %s %s %s:", nl_family_name(t->family), NL_TABLE,
+	sb_addf(sb, "rule %s %s %s:", nl_family_name(rc->t->family), NL_TABLE,
 		nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-	nftnl_expr_foreach(r, render_expr_cb, &rc);
+	while (it && (e = nftnl_expr_iter_next(it)))
+		vec_push(&ex, e);
+	if (it)
+		nftnl_expr_iter_destroy(it);
+	rc->list_id = -1;
+	for (size_t i = 0; i < ex.n; i++) {
+		int64_t id = list_id_load(rc, ex.v, ex.n, i);
+
+		if (id >= 0)
+			rc->list_id = id;	/* written with the lookup */
+		else
+			render_expr(rc, ex.v[i]);
+	}
+	vec_free(&ex);
 	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 	if (ud && len)
 		nftnl_udata_parse(ud, len, render_rule_udata_cb, &ru);
@@ -428,6 +605,35 @@ static void render_obj(struct strbuf *sb, const struct nl_table *t, struct nftnl
 	sb_addc(sb, '\n');
 }
 
+static void render_rules(struct strbuf *sb, const struct nl_table *t, unsigned flags,
+			 size_t from, size_t to)
+{
+	struct keyed_index *ki = NULL;
+	size_t nki = 0;
+	struct render_rule_ctx rc = { sb, t, flags, &ki, &nki, -1 };
+
+	for (size_t j = from; j < to; j++)
+		render_rule(&rc, t->rules.v[j].r);
+	keyed_index_free(ki, nki);
+}
+
+/* Rendering only reads the objects, so a part of them can be rendered
+ * by another thread into a buffer of its own. */
+struct rules_part {
+	const struct nl_table *t;
+	unsigned flags;
+	size_t from, to;
+	struct strbuf sb;
+};
+
+static void *render_rules_part(void *arg)
+{
+	struct rules_part *p = arg;
+
+	render_rules(&p->sb, p->t, p->flags, p->from, p->to);
+	return NULL;
+}
+
 char *nl_render(const struct nl_ruleset *rs, unsigned flags)
 {
 	struct strbuf sb = { 0 };
@@ -457,8 +663,27 @@ char *nl_render(const struct nl_ruleset *rs, unsigned flags)
 		}
 		for (size_t j = 0; j < t->chains.n; j++)
 			render_chain(&sb, t, t->chains.v[j].c);
-		for (size_t j = 0; j < t->rules.n; j++)
-			render_rule(&sb, t, t->rules.v[j].r, flags);
+		{
+			struct rules_part tail = { .t = t, .flags = flags, .to = t->rules.n };
+			size_t half = t->rules.n;
+			pthread_t th;
+			bool threaded = false;
+
+			/* the second half of a big table in a thread of its own */
+			if ((flags & NL_RENDER_THREADED) && t->rules.n >= 20000) {
+				half = t->rules.n / 2;
+				tail.from = half;
+				threaded = pthread_create(&th, NULL, render_rules_part, &tail) == 0;
+				if (!threaded)
+					half = t->rules.n;
+			}
+			render_rules(&sb, t, flags, 0, half);
+			if (threaded) {
+				pthread_join(th, NULL);
+				sb_addn(&sb, sb_str(&tail.sb), tail.sb.len);
+				sb_free(&tail.sb);
+			}
+		}
 	}
 	return sb_steal(&sb);
 }
@@ -662,10 +887,16 @@ static int read_family(struct nl_sock *s, uint16_t fam, struct nl_ruleset *out)
 		if ((ret = nl_talk(s, nlh, read_setelem_cb, set)) < 0)
 			goto fail;
 	}
-	{
+	/* Rules chain by chain: a dump goes on where the last reply stopped
+	 * by counting from the start again (the kernel keeps an index, not a
+	 * position), so one dump of the whole table costs rules^2 / (rules
+	 * per reply), and per chain only the sum of each chain's square. */
+	for (size_t i = 0; i < tab.chains.n; i++) {
 		struct nftnl_rule *q = nftnl_rule_alloc();
 
 		nftnl_rule_set_str(q, NFTNL_RULE_TABLE, NL_TABLE);
+		nftnl_rule_set_str(q, NFTNL_RULE_CHAIN,
+				   nftnl_chain_get_str(tab.chains.v[i].c, NFTNL_CHAIN_NAME));
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, fam, NLM_F_DUMP, ++s->seq);
 		nftnl_rule_nlmsg_build_payload(nlh, q);
 		nftnl_rule_free(q);
@@ -938,7 +1169,17 @@ struct nl_set_build {
 struct share_ent {
 	char *key;
 	struct nftnl_set *set;
+	uint32_t id;		/* keyed sets: the list's id */
 	struct share_ent *next;
+};
+
+/* A keyed set: every list of one key type and length (and interval or
+ * not) in one set, each element prefixed with its list's id. */
+struct keyed_set {
+	uint32_t key_type, key_len;
+	bool interval;
+	struct nftnl_set *s;
+	uint32_t nlists, nelems;
 };
 
 static uint32_t str_hash(const char *s)
@@ -970,9 +1211,12 @@ struct nlc {
 	int err;
 	uint32_t set_id;
 	bool shared;			/* lists become shared named sets */
-	struct share_ent **share;	/* content -> set, per table */
+	bool keyed;			/* lists become ids in keyed sets */
+	bool may_key;			/* too many anonymous sets: stop, build keyed */
+	struct share_ent **share;	/* content -> set (or keyed list), per table */
 	size_t nshare;
 	unsigned nshared;
+	VEC(struct keyed_set) keyed_sets;	/* per table */
 };
 
 struct nl_msgref {
@@ -1230,6 +1474,39 @@ static void typeof_put(struct nftnl_udata_buf *ud, const struct set_typeof *ty)
 	nftnl_udata_nest_end(ud, data);
 }
 
+/* The list's elements sorted, duplicates dropped and, for an interval
+ * set, overlapping and adjacent ranges merged: inclusive [lo, hi] pairs. */
+static void ranges_merge(struct nl_set_build *bs)
+{
+	uint32_t klen = bs->key_len;
+	size_t n = 0;
+
+	elem_cmp_len = (int)klen;
+	qsort(bs->v.v, bs->v.n, sizeof(bs->v.v[0]), elem_cmp);
+	for (size_t i = 0; i < bs->v.n;) {
+		struct nl_elem cur = bs->v.v[i];
+		size_t j = i + 1;
+
+		if (!bs->interval) {
+			while (j < bs->v.n && memcmp(bs->v.v[j].lo, cur.lo, klen) == 0)
+				j++;
+		} else {
+			for (; j < bs->v.n; j++) {
+				uint8_t next[16];
+
+				memcpy(next, cur.hi, klen);
+				if (be_inc(next, klen) && memcmp(bs->v.v[j].lo, next, klen) > 0)
+					break;
+				if (memcmp(bs->v.v[j].hi, cur.hi, klen) > 0)
+					memcpy(cur.hi, bs->v.v[j].hi, klen);
+			}
+		}
+		bs->v.v[n++] = cur;
+		i = j;
+	}
+	bs->v.n = n;
+}
+
 static struct nftnl_set *set_finish(struct nlr *r, struct nl_set_build *bs)
 {
 	struct nlc *c = r->c;
@@ -1239,8 +1516,7 @@ static struct nftnl_set *set_finish(struct nlr *r, struct nl_set_build *bs)
 	uint32_t klen = bs->key_len;
 	uint32_t size = 0;
 
-	elem_cmp_len = (int)klen;
-	qsort(bs->v.v, bs->v.n, sizeof(bs->v.v[0]), elem_cmp);
+	ranges_merge(bs);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NL_TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, "__set%d");
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, nl_nfproto(c->fam));
@@ -1252,36 +1528,20 @@ static struct nftnl_set *set_finish(struct nlr *r, struct nl_set_build *bs)
 	 * concatenations, and the kernel wants NFT_SET_CONCAT with it */
 	if (bs->interval) {
 		uint8_t zero[16] = { 0 }, end[16];
-		size_t i = 0;
 
 		if (bs->v.n && !be_is_zero(bs->v.v[0].lo, klen)) {
 			nftnl_set_elem_add(s, elem_new(zero, klen, NFT_SET_ELEM_INTERVAL_END));
 			size++;
 		}
-		while (i < bs->v.n) {
-			/* merge overlapping and adjacent ranges */
+		for (size_t i = 0; i < bs->v.n; i++) {
 			memcpy(end, bs->v.v[i].hi, klen);
-			size_t j = i + 1;
-
-			for (; j < bs->v.n; j++) {
-				uint8_t next[16];
-
-				memcpy(next, end, klen);
-				if (be_inc(next, klen) && memcmp(bs->v.v[j].lo, next, klen) > 0)
-					break;
-				if (memcmp(bs->v.v[j].hi, end, klen) > 0)
-					memcpy(end, bs->v.v[j].hi, klen);
-			}
 			nftnl_set_elem_add(s, elem_new(bs->v.v[i].lo, klen, 0));
 			size += 2;
 			if (be_inc(end, klen))
 				nftnl_set_elem_add(s, elem_new(end, klen, NFT_SET_ELEM_INTERVAL_END));
-			i = j;
 		}
 	} else {
 		for (size_t i = 0; i < bs->v.n; i++) {
-			if (i && memcmp(bs->v.v[i].lo, bs->v.v[i - 1].lo, klen) == 0)
-				continue;
 			nftnl_set_elem_add(s, elem_new(bs->v.v[i].lo, klen, 0));
 			size++;
 		}
@@ -1338,7 +1598,7 @@ static struct nftnl_expr *x_lookup(struct nftnl_set *s, uint32_t sreg, bool inv)
 
 /* nft's datatype numbers (set key types) and byte orders. */
 enum {
-	DT_IPADDR = 7, DT_IP6ADDR = 8, DT_INET_SERVICE = 13, DT_ICMP_TYPE = 14,
+	DT_INTEGER = 4, DT_IPADDR = 7, DT_IP6ADDR = 8, DT_INET_SERVICE = 13, DT_ICMP_TYPE = 14,
 	DT_MARK = 19, DT_UID = 24, DT_GID = 25, DT_CT_STATE = 26, DT_ICMP6_TYPE = 29,
 	DT_PKTTYPE = 31, DT_ICMP_CODE = 32, DT_ICMPV6_CODE = 33, DT_FIB_ADDR = 38,
 	DT_IFNAME = 41,
@@ -1363,6 +1623,161 @@ static uint32_t proto_desc_id(uint8_t proto)
 static uint32_t cmp_op(bool neg)
 {
 	return neg ? NFT_CMP_NEQ : NFT_CMP_EQ;
+}
+
+/* ---- building: keyed sets ------------------------------------------------------------------ */
+
+/* With thousands of lists in one batch, even named sets are slow: the
+ * kernel finds a set by walking the table's list of sets (by name for
+ * every rule that uses it and every element message, by transaction id
+ * through the whole transaction), so N sets cost N x (rules + sets).
+ * Past NL_ANON_SETS_MAX lists in a table the lists go into a constant
+ * number of sets instead: one "keyed" set per key type, length and
+ * interval-ness, "masqc_listN", whose elements are (list id . value).  A
+ * rule loads its list's id with an immediate into the 32-bit register
+ * NL_REG_LISTID, the packet field into the registers after it, and looks
+ * the concatenation up:
+ *
+ *     tcp dport { 22, 443 }    ->   immediate reg 8 <id>
+ *                                   payload load 2b @ transport + 2 => reg 9
+ *                                   lookup reg 8 set masqc_list0
+ *
+ * which matches exactly when the field is in the rule's list.  A value
+ * shorter than 4 bytes sits in its register zero-padded (nft_payload,
+ * nft_meta clear the rest), so the elements are padded the same way.
+ * Interval lists stay an rbtree of one key: id . lo starts a range and
+ * (id . hi . padding) + 1 ends it; ids are odd, so when that + 1 carries
+ * into the id it lands on an id no list has, and ranges of different
+ * lists never touch.  Lists with the same elements share an id.  Element
+ * lists of concatenations (icmp type . code) stay shared named sets. */
+static struct nftnl_expr *x_dreg_set(struct nftnl_expr *e, uint32_t reg)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (!strcmp(name, "payload"))
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+	else if (!strcmp(name, "meta"))
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, reg);
+	else if (!strcmp(name, "ct"))
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, reg);
+	else if (!strcmp(name, "fib"))
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, reg);
+	else
+		abort();	/* a list key nobody taught us to load */
+	return e;
+}
+
+static uint32_t round4(uint32_t n)
+{
+	return (n + 3) & ~3u;
+}
+
+static struct keyed_set *keyed_set_of(struct nlc *c, const struct nl_set_build *bs)
+{
+	struct keyed_set *k;
+	char name[32];
+
+	for (size_t i = 0; i < c->keyed_sets.n; i++) {
+		k = &c->keyed_sets.v[i];
+		if (k->key_type == bs->key_type && k->key_len == bs->key_len &&
+		    k->interval == bs->interval)
+			return k;
+	}
+	vec_push(&c->keyed_sets, ((struct keyed_set){ bs->key_type, bs->key_len, bs->interval,
+						      nftnl_set_alloc(), 0, 0 }));
+	k = &c->keyed_sets.v[c->keyed_sets.n - 1];
+	snprintf(name, sizeof(name), "masqc_list%zu", c->keyed_sets.n - 1);
+	nftnl_set_set_str(k->s, NFTNL_SET_TABLE, NL_TABLE);
+	nftnl_set_set_str(k->s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(k->s, NFTNL_SET_FAMILY, nl_nfproto(c->fam));
+	nftnl_set_set_u32(k->s, NFTNL_SET_ID, ++c->set_id);
+	nftnl_set_set_u32(k->s, NFTNL_SET_FLAGS,
+			  NFT_SET_CONSTANT | (bs->interval ? NFT_SET_INTERVAL : 0));
+	/* for nft's listing: a concatenation (mark . the field's type); an
+	 * interval set of a concatenated type is a pipapo set to nft 1.0.6
+	 * (it crashes listing ours), so those are plain integers */
+	nftnl_set_set_u32(k->s, NFTNL_SET_KEY_TYPE,
+			  bs->interval ? DT_INTEGER : (uint32_t)DT_MARK << 6 | bs->key_type);
+	nftnl_set_set_u32(k->s, NFTNL_SET_KEY_LEN, 4 + round4(bs->key_len));
+	vec_push(&c->t->sets, ((struct nl_set){ k->s, loc_internal }));
+	return k;
+}
+
+static void keyed_elem(struct keyed_set *k, uint32_t id, const uint8_t *v, bool end)
+{
+	uint8_t key[4 + 16] = { 0 };
+	uint32_t len = 4 + round4(k->key_len);
+
+	be32(key, id);
+	memcpy(key + 4, v, k->key_len);
+	if (end && !be_inc(key, len))
+		return;		/* cannot happen: ids stay far below the top */
+	nftnl_set_elem_add(k->s, elem_new(key, len, end ? NFT_SET_ELEM_INTERVAL_END : 0));
+	k->nelems++;
+}
+
+/* The list's id in its keyed set (adding the list when it is new). */
+static uint32_t keyed_list(struct nlc *c, struct nl_set_build *bs, struct nftnl_set **set)
+{
+	struct strbuf key = { 0 };
+	struct keyed_set *k;
+	struct share_ent *e;
+	uint32_t h, id;
+
+	ranges_merge(bs);
+	sb_addf(&key, "%" PRIu32 "/%" PRIu32 "/%d:", bs->key_type, bs->key_len, bs->interval);
+	for (size_t i = 0; i < bs->v.n; i++) {
+		render_hex(&key, bs->v.v[i].lo, bs->key_len);
+		sb_addc(&key, '-');
+		render_hex(&key, bs->v.v[i].hi, bs->key_len);
+		sb_addc(&key, ',');
+	}
+	if (!c->share) {
+		c->nshare = 1 << 12;
+		c->share = xzalloc(c->nshare * sizeof(*c->share));
+	}
+	h = str_hash(sb_str(&key)) & (uint32_t)(c->nshare - 1);
+	for (e = c->share[h]; e; e = e->next)
+		if (strcmp(e->key, sb_str(&key)) == 0) {
+			sb_free(&key);
+			vec_free(&bs->v);
+			*set = e->set;
+			return e->id;
+		}
+	k = keyed_set_of(c, bs);
+	id = 2 * k->nlists++ + 1;
+	for (size_t i = 0; i < bs->v.n; i++) {
+		keyed_elem(k, id, bs->v.v[i].lo, false);
+		if (bs->interval)
+			keyed_elem(k, id, bs->v.v[i].hi, true);
+	}
+	e = xmalloc(sizeof(*e));
+	e->key = sb_steal(&key);
+	e->set = k->s;
+	e->id = id;
+	e->next = c->share[h];
+	c->share[h] = e;
+	vec_free(&bs->v);
+	*set = k->s;
+	return id;
+}
+
+/* load (into NL_REG1) is in the list: the statement of the list's set. */
+static void lookup_nl(struct nlr *r, struct nl_set_build *bs, struct nftnl_expr *load, bool inv)
+{
+	struct nftnl_set *s;
+
+	if (r->c->keyed && !bs->concat) {
+		uint8_t idb[4];
+		uint32_t id = keyed_list(r->c, bs, &s);
+
+		be32(idb, id);
+		nls_exprs(r, x_imm_data(NL_REG_LISTID, idb, 4), x_dreg_set(load, NL_REG32_01),
+			  x_lookup(s, NL_REG_LISTID, inv));
+		return;
+	}
+	s = set_finish(r, bs);
+	nls_exprs(r, load, x_lookup(s, NL_REG1, inv), NULL);
 }
 
 /* A payload field compared with a constant, a range or a set. */
@@ -1392,9 +1807,7 @@ static void field_range(struct nlr *r, const struct field *f, const uint8_t *lo,
 
 static void field_set(struct nlr *r, const struct field *f, struct nl_set_build *bs, bool neg)
 {
-	struct nftnl_set *s = set_finish(r, bs);
-
-	nls_exprs(r, x_payload(f->base, f->off, f->len, NL_REG1), x_lookup(s, NL_REG1, neg), NULL);
+	lookup_nl(r, bs, x_payload(f->base, f->off, f->len, NL_REG1), neg);
 }
 
 static void match_addrs_nl(struct nlr *r, const struct ir_match *m, uint32_t off)
@@ -1472,7 +1885,6 @@ static int match_ifaces_nl(struct nlr *r, const struct ir_match *m, uint32_t key
 	{
 		struct nl_set_build bs = { .key_type = DT_IFNAME, .key_len = 16,
 					   .byteorder = BO_HOST };
-		struct nftnl_set *s;
 
 		bs.ty[0] = (struct set_typeof){ TY_META, key, 0, 0 };
 
@@ -1491,8 +1903,7 @@ static int match_ifaces_nl(struct nlr *r, const struct ir_match *m, uint32_t key
 				sb_elem_add(&bs, k, k);
 			}
 		}
-		s = set_finish(r, &bs);
-		nls_exprs(r, x_meta(key), x_lookup(s, NL_REG1, m->neg), NULL);
+		lookup_nl(r, &bs, x_meta(key), m->neg);
 	}
 	return 0;
 }
@@ -1650,7 +2061,6 @@ static void match_ctstate_nl(struct nlr *r, const struct ir_match *m)
 	{
 		struct nl_set_build bs = { .key_type = DT_CT_STATE, .key_len = 4,
 					   .byteorder = BO_HOST };
-		struct nftnl_set *s;
 
 		bs.ty[0] = (struct set_typeof){ TY_CT, NFT_CT_STATE, 0xffffffffu, 0 };
 
@@ -1660,8 +2070,7 @@ static void match_ctstate_nl(struct nlr *r, const struct ir_match *m)
 			if (k)
 				sb_elem_add(&bs, (uint8_t *)&k, (uint8_t *)&k);
 		}
-		s = set_finish(r, &bs);
-		nls_exprs(r, x_ct(NFT_CT_STATE), x_lookup(s, NL_REG1, m->neg), NULL);
+		lookup_nl(r, &bs, x_ct(NFT_CT_STATE), m->neg);
 	}
 }
 
@@ -1767,15 +2176,13 @@ static void fib_one(struct nlr *r, const struct ir_match *m, uint32_t dirflag, u
 	} else {
 		struct nl_set_build bs = { .key_type = DT_FIB_ADDR, .key_len = 4,
 					   .byteorder = BO_HOST };
-		struct nftnl_set *s;
 
 		bs.ty[0] = (struct set_typeof){ TY_FIB, NFT_FIB_RESULT_ADDRTYPE, flags, 0 };
 
 		for (uint32_t t = 0; t < 12; t++)
 			if (bits & (1u << t))
 				sb_elem_add(&bs, (uint8_t *)&t, (uint8_t *)&t);
-		s = set_finish(r, &bs);
-		nls_exprs(r, e, x_lookup(s, NL_REG1, neg), NULL);
+		lookup_nl(r, &bs, e, neg);
 	}
 }
 
@@ -2630,8 +3037,6 @@ static void verdict_nat_nl(struct nlr *r, const struct ir_verdict *v, uint32_t t
  * ipv4_addr, or to the concatenation ipv4_addr . inet_service, one
  * element per slot; numgen into reg 1, the lookup's data back into reg 1
  * (the port, if any, in the next 32-bit register), and the nat. */
-enum { DT_INTEGER = 4 };
-
 static void verdict_nat_rr_nl(struct nlr *r, const struct ir_verdict *v)
 {
 	const struct ir_nat *n = &v->u.nat;
@@ -3159,8 +3564,12 @@ static void chain_rules_nl(struct nlc *c, const struct ir_chain *ch)
 	if (!nl_chain_emittable(ch))
 		return;
 	name = chain_nl_name(ch->table, ch->name);
-	for (const struct ir_rule *r = ch->rules; r; r = r->next)
+	for (const struct ir_rule *r = ch->rules; r; r = r->next) {
+		/* the batch will be built again, keyed: no use going on */
+		if (c->may_key && c->t->sets.n > NL_ANON_SETS_MAX)
+			break;
 		rule_emit_nl(c, ch, r, false, name);
+	}
 	free(name);
 }
 
@@ -3217,15 +3626,15 @@ static void family_build(struct nlc *c, enum ir_family fam)
 /* Each anonymous set a rule binds makes the kernel walk the whole
  * transaction (nft_set_trans_bind), so N sets in a batch of M messages
  * cost N x M: 18,000 port lists in a 100k-rule batch take a minute, for
- * nft -f as for us.  Named sets are not walked at bind time (only looked
- * up by name, which is linear in the number of sets of the table), so,
- * past NL_ANON_SETS_MAX anonymous sets in a table (or with
- * NL_BUILD_SHARED_SETS), every distinct element list becomes one named
- * constant set "masqc_setN" shared by all the rules that use it: the same
- * matches, fewer sets, no quadratic bind.  The kernel refuses element
- * changes to a constant set, so sharing cannot leak a change from one rule
- * to another. */
-#define NL_ANON_SETS_MAX 1024
+ * nft -f as for us.  Named sets are not walked at bind time, but each is
+ * still looked up by name in a linear list (for every rule and element
+ * message that names it), so thousands of them still cost seconds: past
+ * NL_ANON_SETS_MAX anonymous sets in a table, lists become keyed sets
+ * (lookup_nl).  With NL_BUILD_SHARED_SETS (tests, comparisons) every
+ * distinct element list becomes one named constant set "masqc_setN"
+ * shared by all the rules that use it.  The kernel refuses element
+ * changes to a constant set, so sharing cannot leak a change from one
+ * rule to another. */
 
 /* Finds the shared set with this content, or makes s that set. */
 static struct nftnl_set *share_set(struct nlc *c, struct nftnl_set *s)
@@ -3261,6 +3670,10 @@ static struct nftnl_set *share_set(struct nlc *c, struct nftnl_set *s)
 
 static void share_free(struct nlc *c)
 {
+	for (size_t i = 0; i < c->keyed_sets.n; i++)
+		nftnl_set_set_u32(c->keyed_sets.v[i].s, NFTNL_SET_DESC_SIZE,
+				  c->keyed_sets.v[i].nelems);
+	vec_free(&c->keyed_sets);
 	for (size_t i = 0; i < c->nshare; i++)
 		while (c->share[i]) {
 			struct share_ent *e = c->share[i];
@@ -3275,11 +3688,13 @@ static void share_free(struct nlc *c)
 	c->nshared = 0;
 }
 
-static struct nl_batch *batch_build(const struct ir_ruleset *rs, unsigned flags, bool shared,
+static struct nl_batch *batch_build(const struct ir_ruleset *rs, unsigned flags, bool keyed,
 				    struct diag_queue *dq, bool *too_many)
 {
 	struct nl_batch *b = xzalloc(sizeof(*b));
-	struct nlc c = { .rs = rs, .dq = dq, .shared = shared };
+	struct nlc c = { .rs = rs, .dq = dq, .keyed = keyed,
+			 .shared = !keyed && (flags & NL_BUILD_SHARED_SETS),
+			 .may_key = !keyed && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS)) };
 
 	b->destroy = true;
 	b->flags = flags;
@@ -3299,34 +3714,83 @@ static struct nl_batch *batch_build(const struct ir_ruleset *rs, unsigned flags,
 	return b;
 }
 
+/* What nft_emit() cannot write, the batch cannot hold either: the text
+ * backend finds and locates those errors (and its warnings), so both
+ * backends refuse the same input with the same words.  It only reads
+ * the IR, as the batch builder does, so it runs in a thread of its own
+ * while the batch is built (at 100k rules each takes a few tenths of a
+ * second), with its own diagnostics queue. */
+struct emit_check {
+	const struct ir_ruleset *rs;
+	struct diag_queue dq;
+	int err;
+};
+
+static void *emit_check_run(void *arg)
+{
+	struct emit_check *ec = arg;
+	FILE *null = fopen("/dev/null", "w");
+
+	if (!null) {
+		ec->err = diag_error(&ec->dq, &loc_internal, "cannot open /dev/null: %s",
+				     strerror(errno));
+		return NULL;
+	}
+	ec->err = nft_emit(ec->rs, null, NULL, &ec->dq);
+	fclose(null);
+	return NULL;
+}
+
+/* Moves src's diagnostics to the end of dst. */
+static void diag_append(struct diag_queue *dst, struct diag_queue *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		diag_add(dst, src->v[i].level, &src->v[i].loc, src->v[i].hint, "%s", src->v[i].msg);
+	diag_queue_free(src);
+}
+
 struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 				struct diag_queue *dq)
 {
+	struct emit_check ec = { .rs = rs, .dq = { .werror = dq->werror } };
+	struct diag_queue bdq = { .werror = dq->werror };
 	struct nl_batch *b;
-	bool shared, too_many;
-	FILE *null;
-	int err;
+	bool keyed, too_many;
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, emit_check_run, &ec) == 0;
 
-	/* What nft_emit() cannot write, the batch cannot hold either: let the
-	 * text backend find and locate those errors (and its warnings), so
-	 * both backends refuse the same input with the same words. */
-	null = fopen("/dev/null", "w");
-	if (!null) {
-		diag_error(dq, &loc_internal, "cannot open /dev/null: %s", strerror(errno));
-		return NULL;
+	/* tests only: keyed sets whatever the size, so the lab can check
+	 * their traffic in every scenario */
+	{
+		const char *e = getenv("MASQC_TEST_KEYED_SETS");
+
+		if (e && *e == '1' && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS)))
+			flags |= NL_BUILD_KEYED_SETS;
 	}
-	err = nft_emit(rs, null, NULL, dq);
-	fclose(null);
-	if (err < 0)
-		return NULL;
-
-	shared = (flags & NL_BUILD_SHARED_SETS) && !(flags & NL_BUILD_ANON_SETS);
-	b = batch_build(rs, flags, shared, dq, &too_many);
-	/* too many anonymous sets: build again, sharing (see above) */
-	if (b && too_many && !shared && !(flags & NL_BUILD_ANON_SETS)) {
+	keyed = flags & NL_BUILD_KEYED_SETS;
+	b = batch_build(rs, flags, keyed, &bdq, &too_many);
+	/* too many anonymous sets: build again, keyed (see lookup_nl) */
+	if (b && too_many && !keyed && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS))) {
 		nl_batch_free(b);
-		b = batch_build(rs, flags, true, dq, &too_many);
+		diag_queue_free(&bdq);
+		bdq = (struct diag_queue){ .werror = dq->werror };
+		b = batch_build(rs, flags, true, &bdq, &too_many);
 	}
+	if (threaded) {
+		pthread_join(th, NULL);
+		/* what the thread freed stays in its own arena otherwise */
+		heap_trim();
+	} else {
+		emit_check_run(&ec);
+	}
+	diag_append(dq, &ec.dq);
+	if (ec.err < 0) {
+		/* the text backend's words, not the batch builder's */
+		nl_batch_free(b);
+		diag_queue_free(&bdq);
+		return NULL;
+	}
+	diag_append(dq, &bdq);
 	return b;
 }
 
@@ -3359,8 +3823,9 @@ static char *wire_room(struct nl_batch *b, size_t need)
 
 		while (cap < w->len + need)
 			cap *= 2;
+		/* not zeroed: libmnl clears what it puts (headers, padding),
+		 * and untouched room costs no memory */
 		w->buf = xrealloc(w->buf, cap);
-		memset(w->buf + w->len, 0, cap - w->len);
 		w->cap = cap;
 	}
 	return w->buf + w->len;
@@ -3393,6 +3858,28 @@ static size_t set_elems_count(struct nftnl_set *s)
 	if (it)
 		nftnl_set_elems_iter_destroy(it);
 	return n;
+}
+
+/* A named set's elements: as many messages as they need (the element
+ * list is one attribute, and attribute lengths are 16 bits). */
+static void wire_elems(struct nl_batch *b, const struct nl_table *t, struct nftnl_set *s,
+		       const char *what, const struct loc *loc)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+	struct nlmsghdr *nlh;
+	int more;
+
+	if (!it) {
+		fputs("masqc: out of memory (set element iterator)\n", stderr);
+		abort();
+	}
+	do {
+		nlh = wire_msg(b, NFT_MSG_NEWSETELEM, t->family, NLM_F_CREATE, (1 << 16) + 4096,
+			       what, nftnl_set_get_str(s, NFTNL_SET_NAME), loc);
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		wire_done(b, nlh);
+	} while (more > 0);
+	nftnl_set_elems_iter_destroy(it);
 }
 
 static void wire_table(struct nl_batch *b, const struct nl_table *t)
@@ -3449,11 +3936,7 @@ static void wire_table(struct nl_batch *b, const struct nl_table *t)
 		wire_done(b, nlh);
 		if (!set_elems_count(s))
 			continue;	/* a map the packet path fills: nft sends none */
-		nlh = wire_msg(b, NFT_MSG_NEWSETELEM, t->family, NLM_F_CREATE,
-			       4096 + 128 * set_elems_count(s), "elements of set",
-			       nftnl_set_get_str(s, NFTNL_SET_NAME), &t->sets.v[i].loc);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		wire_done(b, nlh);
+		wire_elems(b, t, s, "elements of set", &t->sets.v[i].loc);
 	}
 	for (size_t i = 0; i < t->rules.n; i++) {
 		const struct nl_rule *r = &t->rules.v[i];

@@ -27,13 +27,17 @@ struct nl_ruleset;
 enum nl_build_flags {
 	/* Sets (address, port, interface, state lists): by default a rule's
 	 * list is an anonymous set, exactly as `nft -f` makes it, unless a
-	 * table would hold more than 1024 of them; then every distinct list
-	 * becomes one named constant set "masqc_setN" shared by the rules
-	 * that use it (the kernel binds each anonymous set in time
-	 * proportional to the whole batch: thousands of them make a big load
-	 * quadratic).  These force one way or the other. */
+	 * table would hold more than 1024 of them; then lists go into a
+	 * handful of keyed sets "masqc_listN", one per key type, whose
+	 * elements are (list id . value), and each rule looks up its list's
+	 * id with the packet's field (the kernel binds each anonymous set in
+	 * time proportional to the whole batch and finds named sets by a
+	 * linear search: thousands of either make a big load slow).  These
+	 * force one form: anonymous, one shared named set per distinct list
+	 * ("masqc_setN"), or keyed. */
 	NL_BUILD_ANON_SETS = 1 << 0,
 	NL_BUILD_SHARED_SETS = 1 << 1,
+	NL_BUILD_KEYED_SETS = 1 << 2,
 };
 
 /* Builds the whole ruleset as one transaction: masqc's tables are removed
@@ -72,6 +76,9 @@ enum nl_render_flags {
 	/* every set written inside the rules that use it, named or not: a
 	 * ruleset built with shared sets renders like one with anonymous sets */
 	NL_RENDER_INLINE_SETS = 1 << 1,
+	/* a big table's rules rendered by two threads (the same text; the
+	 * second half is held twice for a moment) */
+	NL_RENDER_THREADED = 1 << 2,
 };
 
 /* The normalised text of a ruleset, compiled or read back: per table a
