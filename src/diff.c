@@ -26,6 +26,9 @@
 #include "state.h"
 #include "textdiff.h"
 #include "backends/netlink.h"
+#ifdef HAVE_IPTC
+#include "backends/iptc.h"
+#endif
 
 static char *compiled_side(const struct compile_opts *co, struct compiled *c)
 {
@@ -35,7 +38,7 @@ static char *compiled_side(const struct compile_opts *co, struct compiled *c)
 		return NULL;
 	if (diag_has_errors(&c->dq))
 		return NULL;
-	r = render_compiled(c->rs, &c->dq);
+	r = render_compiled(c->rs, co->backend, &c->dq);
 	return r;
 }
 
@@ -51,12 +54,35 @@ static char *join(const char *prefix, const char *const *v, unsigned n)
 
 /* The kernel's side: masqc's tables, then the current value of every
  * sysctl the compiled ruleset sets. */
-static char *running_side(const struct ir_ruleset *rs)
+/* masqc's part of the iptables-legacy tables, read through libiptc. */
+static int running_legacy(const struct ir_ruleset *rs, struct diag_queue *dq, char **text)
 {
-	struct nl_ruleset *k;
+#ifdef HAVE_IPTC
+	struct iptc_set *s = iptc_set_build(rs, dq);
+	char *prev;
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	prev = iptc_owned_read();
+	err = iptc_render_running(s, prev, text);
+	free(prev);
+	iptc_set_free(s);
+	return err;
+#else
+	(void)rs;
+	(void)dq;
+	*text = NULL;
+	return -ENOSYS;
+#endif
+}
+
+static char *running_side(const struct ir_ruleset *rs, enum kernel_backend kb, struct diag_queue *dq)
+{
+	struct nl_ruleset *k = NULL;
 	struct strbuf sb = { 0 };
-	char *text;
-	int err = nl_ruleset_read(&k);
+	char *text = NULL;
+	int err = kb == KB_IPTABLES_LEGACY ? running_legacy(rs, dq, &text) : nl_ruleset_read(&k);
 
 	if (err < 0) {
 		fprintf(stderr, "masqc: diff: cannot read the running ruleset: %s%s\n", strerror(-err),
@@ -64,8 +90,10 @@ static char *running_side(const struct ir_ruleset *rs)
 			"namespace; to compare scripts without a kernel use OLD -- NEW)" : "");
 		return NULL;
 	}
-	text = nl_render(k, NL_RENDER_LOCATIONS | NL_RENDER_INLINE_SETS);
-	nl_ruleset_free(k);
+	if (k) {
+		text = nl_render(k, NL_RENDER_LOCATIONS | NL_RENDER_INLINE_SETS);
+		nl_ruleset_free(k);
+	}
 	sb_add(&sb, text);
 	free(text);
 	for (const struct ir_sysctl *s = rs->sysctls; s; s = s->next) {
@@ -110,6 +138,9 @@ int cmd_diff(struct cli *o)
 	char *new_text = NULL, *old_text = NULL, *old_label = NULL, *new_label;
 	int rc = EXIT_TROUBLE;
 
+	/* against the kernel: the backend the running generation went in with */
+	if (o->co.backend == KB_DEFAULT && !o->old.n && !o->against)
+		o->co.backend = current_backend();
 	new_label = join("compiled: ", o->co.scripts, o->co.nscripts);
 	phase_mark(NULL);
 	new_text = compiled_side(&o->co, &nc);
@@ -128,7 +159,7 @@ int cmd_diff(struct cli *o)
 		old_text = file_side(o->against);
 	} else {
 		old_label = xstrdup("running ruleset");
-		old_text = running_side(nc.rs);
+		old_text = running_side(nc.rs, o->co.backend, &nc.dq);
 	}
 	if (!old_text)
 		goto out;

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "../ir.h"
 #include "../diag.h"
 #include "../util.h"
@@ -63,6 +64,12 @@ int ipt_build(const struct ir_ruleset *rs, enum ir_family fam, struct diag_queue
 /* iptables-restore text of a doc ("# file:line" before each rule with o->locations). */
 void ipt_doc_write(const struct ipt_doc *d, FILE *out, const struct emit_opts *o);
 void ipt_doc_free(struct ipt_doc *d);
+
+/* The name iptables-save prints for a protocol number (NULL: print the
+ * number), and the built-in chains of an iptables table in hook order
+ * (NULL-terminated; NULL for a table ipt.c does not write). */
+const char *ipt_proto_name(uint8_t p);
+const char *const *ipt_table_builtins(const char *table);
 
 /* iptables-restore text (IPv4 tables; ip6tables-restore text via fam). */
 int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,

@@ -224,7 +224,7 @@ static void ipt_string(struct strbuf *sb, const char *s)
 /* iptables-save names protocols from its own short list, then from
  * /etc/protocols.  This is Debian netbase's /etc/protocols (IANA keywords),
  * fixed here so the output does not depend on the build host. */
-static const char *ipt_proto_name(uint8_t p)
+const char *ipt_proto_name(uint8_t p)
 {
 	static const struct { uint8_t n; const char *name; } t[] = {
 		{ 1, "icmp" }, { 2, "igmp" }, { 3, "ggp" }, { 4, "ipencap" }, { 5, "st" },
@@ -1384,12 +1384,20 @@ struct ipt_slot {
 	const char *table, *chain;	/* where it goes; table NULL = cannot */
 };
 
-static const char *const ipt_builtins_of[4][6] = {
+static const char *const ipt_builtins_of[4][7] = {
 	{ "filter", "INPUT", "FORWARD", "OUTPUT", NULL, NULL },
 	{ "nat", "PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", NULL },
 	{ "mangle", "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING" },
 	{ "raw", "PREROUTING", "OUTPUT", NULL, NULL, NULL },
 };
+
+const char *const *ipt_table_builtins(const char *table)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(ipt_builtins_of); i++)
+		if (!strcmp(ipt_builtins_of[i][0], table))
+			return &ipt_builtins_of[i][1];
+	return NULL;
+}
 
 static bool table_masquerades(const struct ir_table *t)
 {
