@@ -906,16 +906,24 @@ static unsigned next_gen_id(void)
 	return next;
 }
 
-static int gen_write_nft(const char *dir, const struct ir_ruleset *rs,
-			 const struct compile_opts *co, struct diag_queue *dq)
+/* The ruleset as text, for people and for loading by hand: ruleset.nft
+ * (`nft -f`), or for iptables-legacy ruleset.ipt (and ruleset.ip6t when
+ * there are IPv6 rules) for iptables-legacy-restore.  The backend's own
+ * build already reported what cannot be expressed: a text writer's
+ * complaints about the other format are not the user's business. */
+static int gen_write_file(const char *dir, const char *name, const struct build *bd, int fam,
+			  const struct compile_opts *co, struct diag_queue *dq)
 {
-	char *p = xasprintf("%s/ruleset.nft", dir);
+	char *p = xasprintf("%s/%s", dir, name);
 	struct emit_opts eo = { .locations = true, .inputs = co->scripts, .ninputs = co->nscripts };
 	FILE *f = fopen(p, "w");
 	int r = -1;
 
 	if (f) {
-		nft_emit(rs, f, &eo, dq);
+		if (fam < 0)
+			nft_emit(bd->c.rs, f, &eo, dq);
+		else
+			ipt_emit(bd->c.rs, (enum ir_family)fam, f, &eo, dq);
 		r = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
 		if (fclose(f) != 0)
 			r = -1;
@@ -923,6 +931,23 @@ static int gen_write_nft(const char *dir, const struct ir_ruleset *rs,
 	if (r < 0)
 		fprintf(stderr, "masqc: cannot write %s: %s\n", p, strerror(errno));
 	free(p);
+	return r;
+}
+
+static int gen_write_text(const char *dir, struct build *bd, const struct compile_opts *co)
+{
+	struct diag_queue dq = { 0 };
+	int r;
+
+	if (bd->kb != KB_IPTABLES_LEGACY)
+		return gen_write_file(dir, "ruleset.nft", bd, -1, co, &bd->c.dq);
+	r = gen_write_file(dir, "ruleset.ipt", bd, IR_FAM_IPV4, co, &dq);
+	for (const struct ir_table *t = bd->c.rs->tables; r == 0 && t; t = t->next)
+		if (t->family == IR_FAM_IPV6) {
+			r = gen_write_file(dir, "ruleset.ip6t", bd, IR_FAM_IPV6, co, &dq);
+			break;
+		}
+	diag_queue_free(&dq);
 	return r;
 }
 
@@ -963,7 +988,7 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	}
 	/* the nft text: for people, and for `nft -f` by hand; written
 	 * straight to the file (megabytes at 100k rules) */
-	if (gen_write_nft(tmp, bd->c.rs, co, &bd->c.dq) < 0)
+	if (gen_write_text(tmp, bd, co) < 0)
 		goto out_rm;
 	{
 		struct strbuf names = { 0 };
