@@ -224,6 +224,37 @@ static void xt_exit_err(enum xtables_exittype status, const char *msg, ...)
 	_exit(3);
 }
 
+static uint8_t cur_nfproto;
+
+/* Which revision of a match or target the kernel has, as libxtables'
+ * xtables_compatible_revision() asks it -- except that without the
+ * privilege to ask (a compile or a compiled-vs-compiled diff as a normal
+ * user) it assumes the newest silently instead of warning once per
+ * extension: nothing is committed then. */
+static int compat_rev(const char *name, uint8_t rev, int opt)
+{
+	struct xt_get_revision r;
+	socklen_t len = sizeof(r);
+	bool v6 = cur_nfproto == NFPROTO_IPV6;
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW), got;
+
+	if (fd < 0)
+		return 1;
+	xtables_load_ko(xtables_modprobe_program, true);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	r.revision = rev;
+	got = getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, opt, &r, &len);
+	close(fd);
+	if (got >= 0)
+		return 1;
+	if (errno == ENOENT || errno == EPROTONOSUPPORT)
+		return 0;
+	if (errno == ENOPROTOOPT)
+		return rev == 0;	/* a kernel that cannot tell has revision 0 */
+	return 1;
+}
+
 static struct xtables_globals xg = {
 	.option_offset = 0,
 	.program_name = "masqc",
@@ -231,7 +262,7 @@ static struct xtables_globals xg = {
 	.orig_opts = enc_orig_opts,
 	.opts = enc_orig_opts,
 	.exit_err = xt_exit_err,
-	.compat_rev = xtables_compatible_revision,
+	.compat_rev = compat_rev,
 };
 
 static int proto_number(const char *s)
@@ -706,6 +737,7 @@ static int child_run(enum ir_family fam, bool needs_xtables, void (*fn)(void *ct
 		close(pfd[0]);
 		rec_fd = pfd[1];
 		signal(SIGPIPE, SIG_DFL);
+		cur_nfproto = fops(fam)->nfproto;
 		if (needs_xtables && xtables_init_all(&xg, fops(fam)->nfproto) < 0)
 			xt_exit_err(OTHER_PROBLEM, "cannot initialise libxtables");
 		fn(ctx);
@@ -939,38 +971,34 @@ static int chain_rank(const char *table, const char *name)
 	return 100;
 }
 
-static const char *sort_table;
-
-static int chain_cmp(const void *a, const void *b)
+/* Built-ins in hook order, then user chains by name (table: the name). */
+static int chain_name_cmp(const char *table, const char *x, const char *y)
 {
-	const struct ipt_doc_chain *x = a, *y = b;
-	int rx = chain_rank(sort_table, x->name), ry = chain_rank(sort_table, y->name);
+	int rx = chain_rank(table, x), ry = chain_rank(table, y);
 
-	return rx != ry ? rx - ry : strcmp(x->name, y->name);
+	return rx != ry ? rx - ry : strcmp(x, y);
 }
 
-static const struct rtable *cmp_rt;
+static int chain_cmp(const void *a, const void *b, void *table)
+{
+	const struct ipt_doc_chain *x = a, *y = b;
 
-static int rule_cmp(const void *a, const void *b)
+	return chain_name_cmp(table, x->name, y->name);
+}
+
+/* By chain, then in the order the rules came (seq). */
+static int rule_cmp(const void *a, const void *b, void *table)
 {
 	const struct rrule *x = a, *y = b;
-	int c = 0;
+	int c = x->chain == y->chain ? 0 : chain_name_cmp(table, x->chain, y->chain);
 
-	if (x->chain != y->chain && strcmp(x->chain, y->chain)) {
-		struct ipt_doc_chain cx = { (char *)x->chain, NULL }, cy = { (char *)y->chain, NULL };
-
-		sort_table = cmp_rt->name;
-		c = chain_cmp(&cx, &cy);
-	}
 	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void render_table(struct rtable *rt, bool locations, struct strbuf *sb)
 {
-	sort_table = rt->name;
-	qsort(rt->chains.v, rt->chains.n, sizeof(*rt->chains.v), chain_cmp);
-	cmp_rt = rt;
-	qsort(rt->rules, rt->nrules, sizeof(*rt->rules), rule_cmp);
+	qsort_r(rt->chains.v, rt->chains.n, sizeof(*rt->chains.v), chain_cmp, (void *)rt->name);
+	qsort_r(rt->rules, rt->nrules, sizeof(*rt->rules), rule_cmp, (void *)rt->name);
 	sb_addf(sb, "*%s %s\n", fam_word(rt->fam), rt->name);
 	for (size_t i = 0; i < rt->chains.n; i++)
 		sb_addf(sb, ":%s %s\n", rt->chains.v[i].name,
@@ -1337,14 +1365,31 @@ static int xt_lock(void)
 	return fd;
 }
 
-static struct xtc_handle *table_open(const struct fam_ops *ops, const char *table)
+static void load_ko_child(void *p)
 {
+	(void)p;
+	xtables_load_ko(xtables_modprobe_program, true);
+}
+
+static struct xtc_handle *table_open(enum ir_family fam, const char *table)
+{
+	const struct fam_ops *ops = fops(fam);
 	struct xtc_handle *h = ops->x->init(table);
 
-	if (!h && (errno == ENOENT || errno == ENOPROTOOPT || errno == EINVAL)) {
-		/* the module is not loaded yet: iptables asks modprobe too */
-		xtables_load_ko(xtables_modprobe_program, false);
+	if (!h && errno != EPERM && errno != EACCES) {
+		/* ip_tables / ip6_tables is not loaded yet: iptables asks
+		 * modprobe, and so do we (libxtables knows the module, in a
+		 * child: this process keeps no libxtables state) */
+		int e = errno;
+		recvec recs = { 0 };
+		char *buf = NULL, why[256];
+
+		child_run(fam, true, load_ko_child, NULL, &buf, &recs, why, sizeof(why));
+		free(buf);
+		vec_free(&recs);
 		h = ops->x->init(table);
+		if (!h)
+			errno = errno ? errno : e;
 	}
 	return h;
 }
@@ -1355,10 +1400,11 @@ struct done_table {
 	struct want snap;
 };
 
-static int commit_real(const struct iptc_set *s, const char *prev, struct diag_queue *dq)
+static int commit_real(const struct iptc_set *s, const char *prev, bool lock_xt,
+		       struct diag_queue *dq)
 {
 	VEC(struct done_table) done = { 0 };
-	int lock = xt_lock(), rc = 0;
+	int lock = lock_xt ? xt_lock() : -1, rc = 0;
 
 	for (int f = 0; f < 2 && rc == 0; f++) {
 		enum ir_family fam = f ? IR_FAM_IPV6 : IR_FAM_IPV4;
@@ -1367,7 +1413,7 @@ static int commit_real(const struct iptc_set *s, const char *prev, struct diag_q
 		size_t nt = tables_of(s, prev, fam, tables);
 
 		for (size_t i = 0; i < nt && rc == 0; i++) {
-			struct xtc_handle *h = table_open(ops, tables[i]);
+			struct xtc_handle *h = table_open(fam, tables[i]);
 			struct done_table d = { .fam = fam, .table = tables[i] };
 			struct want w;
 			char err[512];
@@ -1405,7 +1451,7 @@ static int commit_real(const struct iptc_set *s, const char *prev, struct diag_q
 	for (size_t i = done.n; rc < 0 && i-- > 0;) {
 		struct done_table *d = &done.v[i];
 		const struct fam_ops *ops = fops(d->fam);
-		struct xtc_handle *h = table_open(ops, d->table);
+		struct xtc_handle *h = table_open(d->fam, d->table);
 		char err[512] = "";
 
 		if (!h || table_apply(ops, h, &d->snap, s, prev, err, sizeof(err)) < 0 ||
@@ -1442,7 +1488,8 @@ static void dry_child(void *p)
 		rec_write(REC_ERROR, 0, msg, (size_t)n, NULL);
 		_exit(3);
 	}
-	if (commit_real(c->s, NULL, &dq) < 0) {
+	/* a namespace of our own: nobody else's iptables to wait for */
+	if (commit_real(c->s, NULL, false, &dq) < 0) {
 		for (size_t i = 0; i < dq.n; i++)
 			rec_write(REC_ERROR, 0, dq.v[i].msg, strlen(dq.v[i].msg), NULL);
 		_exit(3);
@@ -1459,7 +1506,7 @@ int iptc_set_commit(const struct iptc_set *s, const char *prev_owned, bool dry_r
 	int r;
 
 	if (!dry_run)
-		return commit_real(s, prev_owned, dq);
+		return commit_real(s, prev_owned, true, dq);
 	r = child_run(IR_FAM_IPV4, false, dry_child, &ctx, &buf, &recs, why, sizeof(why));
 	for (size_t i = 0; i < recs.n; i++)
 		diag_error(dq, &loc_internal, "%.*s", (int)recs.v[i].h.len, recs.v[i].data);
@@ -1475,12 +1522,15 @@ int iptc_set_commit(const struct iptc_set *s, const char *prev_owned, bool dry_r
 struct run_ctx {
 	const struct iptc_set *s;
 	const char *prev;
+	enum ir_family fam;
 };
 
 /* Records: REC_CHAIN "fam table chain policy" and REC_RULE "chain\ttext",
  * idx = the table's number in this child's order. */
-static void run_child_fam(const struct run_ctx *c, enum ir_family fam)
+static void run_child(void *p)
 {
+	const struct run_ctx *c = p;
+	enum ir_family fam = c->fam;
 	const struct fam_ops *ops = fops(fam);
 	const char *tables[4];
 	size_t nt = tables_of(c->s, c->prev, fam, tables);
@@ -1489,8 +1539,15 @@ static void run_child_fam(const struct run_ctx *c, enum ir_family fam)
 		struct xtc_handle *h = ops->x->init(tables[i]);
 		char *line;
 
-		if (!h)
+		if (!h && errno == ENOENT)
 			continue;	/* no such table in this kernel: nothing of ours */
+		if (!h) {
+			char *msg = xasprintf("cannot read table %s %s: %s", fam_word(fam), tables[i],
+					      ops->x->strerror(errno));
+
+			rec_write(REC_ERROR, (uint32_t)errno, msg, strlen(msg), NULL);
+			_exit(3);
+		}
 		for (const char *ch = ops->x->first_chain(h); ch; ch = ops->x->next_chain(h)) {
 			bool builtin = ops->x->builtin(ch, h);
 			struct xt_counters cnt;
@@ -1516,18 +1573,9 @@ static void run_child_fam(const struct run_ctx *c, enum ir_family fam)
 	}
 }
 
-static struct run_ctx *run_cur;
-static enum ir_family run_fam;
-
-static void run_child(void *p)
-{
-	(void)p;
-	run_child_fam(run_cur, run_fam);
-}
-
 int iptc_render_running(const struct iptc_set *s, const char *prev_owned, char **out)
 {
-	struct run_ctx ctx = { s, prev_owned };
+	struct run_ctx ctx = { s, prev_owned, IR_FAM_IPV4 };
 	struct strbuf sb = { 0 };
 	char why[256];
 
@@ -1542,20 +1590,23 @@ int iptc_render_running(const struct iptc_set *s, const char *prev_owned, char *
 
 		if (nt == 0)
 			continue;
-		run_cur = &ctx;
-		run_fam = fam;
-		r = child_run(fam, true, run_child, NULL, &buf, &recs, why, sizeof(why));
+		ctx.fam = fam;
+		r = child_run(fam, true, run_child, &ctx, &buf, &recs, why, sizeof(why));
 		if (r != 0) {
+			int err = EIO;
+
 			for (size_t i = 0; i < recs.n; i++)
-				if (recs.v[i].h.kind == REC_ERROR)
+				if (recs.v[i].h.kind == REC_ERROR) {
 					fprintf(stderr, "masqc: iptables-legacy: %.*s\n",
 						(int)recs.v[i].h.len, recs.v[i].data);
+					err = recs.v[i].h.idx ? (int)recs.v[i].h.idx : EIO;
+				}
 			if (r < 0)
 				fprintf(stderr, "masqc: iptables-legacy: %s\n", why);
 			free(buf);
 			vec_free(&recs);
 			sb_free(&sb);
-			return -EIO;
+			return -err;
 		}
 		for (size_t i = 0; i < nt; i++) {
 			struct rtable rt = { .fam = fam, .name = tables[i] };
