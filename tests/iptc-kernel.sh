@@ -36,18 +36,6 @@ export MASQC_STATE_DIR=$TMP/state MASQC_RUN_DIR=$TMP/run
 cd "$TMP"
 L="--backend iptables-legacy"
 
-expect_rc() {	# $1 description, $2 expected status, command...
-	local d=$1 want=$2 rc
-	shift 2
-	"$@" >out 2>err
-	rc=$?
-	if [ "$rc" = "$want" ]; then
-		tap_ok "$d"
-	else
-		tap_not_ok "$d (exit $rc, want $want)"
-		grep -v ': note: \|^	' err | head -n 20 | tap_diag
-	fi
-}
 # the whole legacy ruleset (both families, counters out, tables sorted),
 # masqc's nft tables and the sysctl -> $1
 # (an x_tables table cannot be removed once it exists: one left with

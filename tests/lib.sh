@@ -106,6 +106,22 @@ masqc_is_asan() {
 	grep -q __asan_init "$MASQC" 2>/dev/null
 }
 
+# One command and its exit status: $1 description, $2 expected status,
+# the command; its stdout and stderr are left in ./out and ./err, and the
+# errors (not the notes) are shown when the status is wrong.
+expect_rc() {
+	local d=$1 want=$2 rc
+	shift 2
+	"$@" >out 2>err
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		tap_ok "$d"
+	else
+		tap_not_ok "$d (exit $rc, want $want)"
+		grep -v ': note: ' err | head -n 20 | tap_diag
+	fi
+}
+
 # A scratch directory removed when the test exits.
 make_tmpdir() {
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/masqc-test.XXXXXX")
