@@ -16,6 +16,8 @@
 #     the script's fault), nothing changed
 #   - diff: empty after apply, non-empty (exit 1) against another script
 #   - rollback walks the generations back to none
+#   - iptables-legacy's lock (/run/xtables.lock) held elsewhere: exit 2,
+#     nothing changed
 #   - confirm timeout restores through the same backend
 #   - moving between nft and iptables-legacy removes the other's rules,
 #     and rollback moves back
@@ -267,6 +269,20 @@ grep -q 'deleting chain tcp_in' err && tap_ok "the chain that cannot go is named
 state s4b
 same_state "nothing changed" s4 s4b
 iptables-legacy -D FOREIGN -p tcp -j tcp_in
+
+# ---- iptables-legacy's lock (a private /run: the host's lock is not taken)
+state s4c
+unshare -m sh -c 'mount -t tmpfs tmpfs /run || exit 9
+	flock /run/xtables.lock sleep 3 &
+	sleep 0.5
+	MASQC_LOCK_WAIT=1 "$1" apply --backend iptables-legacy b.sh >out 2>err
+	echo $? >lock.rc
+	wait' sh "$MASQC"
+[ "$(cat lock.rc)" = 2 ] && grep -q 'xtables.lock is held' err &&
+	tap_ok "/run/xtables.lock held by another program: exit 2, named" ||
+	{ tap_not_ok "/run/xtables.lock held by another program: exit 2, named (exit $(cat lock.rc))"; tap_diag <err; }
+state s4d
+same_state "the held lock: nothing changed" s4c s4d
 
 # ---- confirm timeout
 state s5

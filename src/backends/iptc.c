@@ -1353,14 +1353,24 @@ static int append_bogus(const struct fam_ops *ops, enum ir_family fam, struct xt
 }
 
 /* iptables-legacy's own lock, so an `iptables` command run meanwhile
- * waits instead of committing a table read before ours. */
+ * waits instead of committing a table read before ours (that would make
+ * one of the two commits fail with EAGAIN).  Waits as long as masqc's own
+ * lock does (MASQC_LOCK_WAIT, default 30 s); -1 when it stays taken.  No
+ * lock file at all (no /run) is no reason to stop: -2. */
 static int xt_lock(void)
 {
+	const char *w = getenv("MASQC_LOCK_WAIT");
+	long tenths = (w && *w ? atol(w) : 30) * 10;
 	int fd = open("/run/xtables.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 
-	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
-		close(fd);
-		fd = -1;
+	if (fd < 0)
+		return -2;
+	for (long i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		if (errno != EWOULDBLOCK || i >= tenths) {
+			close(fd);
+			return -1;
+		}
+		usleep(100000);
 	}
 	return fd;
 }
@@ -1404,7 +1414,11 @@ static int commit_real(const struct iptc_set *s, const char *prev, bool lock_xt,
 		       struct diag_queue *dq)
 {
 	VEC(struct done_table) done = { 0 };
-	int lock = lock_xt ? xt_lock() : -1, rc = 0;
+	int lock = lock_xt ? xt_lock() : -2, rc = 0;
+
+	if (lock == -1)
+		return diag_error(dq, &loc_internal, "iptables-legacy: /run/xtables.lock is held "
+				  "by another program (an iptables command?); nothing was changed");
 
 	for (int f = 0; f < 2 && rc == 0; f++) {
 		enum ir_family fam = f ? IR_FAM_IPV6 : IR_FAM_IPV4;
