@@ -141,7 +141,9 @@ static bool std_verdict(const char *label)
 enum rec_kind { REC_ENTRY, REC_TEXT, REC_ERROR, REC_CHAIN, REC_RULE };
 
 struct rec_hdr {
-	uint32_t kind, idx, len;
+	uint32_t kind;
+	uint32_t idx;			/* encoding: the line; REC_ERROR reading back: errno */
+	uint32_t len;			/* of the data that follows */
 	uint64_t ptr;			/* REC_ERROR: the location (the parent's pointer) */
 };
 
@@ -721,7 +723,8 @@ static int child_run(enum ir_family fam, bool needs_xtables, void (*fn)(void *ct
 
 	*buf = NULL;
 	recs->n = 0;
-	if (pipe(pfd) < 0) {
+	/* close-on-exec: a modprobe libxtables runs must not hold the pipe */
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		return -1;
 	}

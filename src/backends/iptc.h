@@ -16,8 +16,8 @@
  * again; only if one of those restores fails too is the error "partly
  * applied", naming the table.  Packets see each table switch on its own:
  * for the moments between two commits, a packet can meet the new filter
- * table and the old nat table.  Rule counters of the tables masqc writes
- * start from zero, after a restore too.
+ * table and the old nat table.  Counters of the rules masqc writes start
+ * from zero; a table put back gets the counters of the snapshot.
  *
  * Ownership.  x_tables tables are shared with whoever else runs
  * iptables-legacy.  In each table masqc writes ("ip filter", ...), masqc
