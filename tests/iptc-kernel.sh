@@ -9,9 +9,11 @@
 #   - foreign things survive apply and rollback: a user chain in a table
 #     masqc writes, a table masqc does not write (mangle), the IPv6 tables
 #   - a user chain masqc created and no longer needs is deleted
-#   - a later table the kernel refuses (MASQC_TEST_IPTC_FAIL_TABLE) after
-#     an earlier one was committed: exit 1, the earlier one is put back,
-#     no generation; check --kernel sees the refusal and changes nothing
+#   - a later table the kernel refuses (MASQC_TEST_IPTC_FAIL_TABLE, and a
+#     CT helper the kernel does not have) after an earlier one was
+#     committed: exit 1, the earlier one is put back, no generation, the
+#     refused rule named at its source line; check --kernel sees the
+#     refusal and changes nothing
 #   - a foreign chain jumping to a chain masqc would delete: exit 2 (not
 #     the script's fault), nothing changed
 #   - diff: empty after apply, non-empty (exit 1) against another script
@@ -235,6 +237,23 @@ same_state "refused table: filter put back, ruleset and sysctl unchanged" s2 s2b
 [ "$(cat "$MASQC_STATE_DIR/current")" = 2 ] && [ ! -e "$MASQC_STATE_DIR/gen/3" ] &&
 	tap_ok "refused table: no generation recorded" || tap_not_ok "refused table: no generation recorded"
 expect_rc "check --kernel sees the same refusal" 1 env MASQC_TEST_IPTC_FAIL_TABLE="ip nat" "$MASQC" check --kernel $L c.sh
+
+# a genuine refusal: the kernel has no helper of that name; filter (first)
+# is committed, raw refused, filter put back, and the rule is named
+cat >badhelper.sh <<'S'
+iptables -P INPUT DROP
+iptables -A INPUT -p tcp --dport 80 -j ACCEPT
+iptables -t raw -A PREROUTING -p tcp --dport 9999 -j CT --helper nosuchhelper
+S
+expect_rc "a helper the kernel does not have: exit 1" 1 "$MASQC" apply $L badhelper.sh
+grep -q '^badhelper.sh:3:1: error: iptables-legacy: the kernel refuses this rule (table ip raw, -A PREROUTING .*--helper nosuchhelper)' err &&
+	tap_ok "the refused rule is named at its source line" ||
+	{ tap_not_ok "the refused rule is named at its source line"; grep -v ': note: ' err | tap_diag; }
+state s2d
+same_state "the refused raw table: filter put back, nothing changed" s2 s2d
+expect_rc "check --kernel: the same refusal" 1 "$MASQC" check --kernel $L badhelper.sh
+grep -q '^badhelper.sh:3:1: error: .*the kernel refuses this rule' err &&
+	tap_ok "check --kernel names the rule too" || { tap_not_ok "check --kernel names the rule too"; tap_diag <err; }
 expect_rc "check --kernel accepts c.sh" 0 "$MASQC" check --kernel $L c.sh
 state s2c
 same_state "check --kernel changed nothing" s2 s2c

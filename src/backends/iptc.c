@@ -138,7 +138,9 @@ static bool std_verdict(const char *label)
 
 /* ---- records between a child and the parent -------------------------------------- */
 
-enum rec_kind { REC_ENTRY, REC_TEXT, REC_ERROR, REC_CHAIN, REC_RULE };
+/* REC_DIAG: a struct loc (its file pointer is the parent's) then the
+ * message, for errors found in a child that the parent queues as they are. */
+enum rec_kind { REC_ENTRY, REC_TEXT, REC_ERROR, REC_CHAIN, REC_RULE, REC_DIAG };
 
 struct rec_hdr {
 	uint32_t kind;
@@ -1175,9 +1177,10 @@ static struct want_chain *want_chain(struct want *w, const char *name, const cha
 	return &w->chains.v[w->chains.n - 1];
 }
 
-/* The table as s wants it (s NULL or without the table: empty). */
+/* The table as s wants it (s NULL or without the table: empty), with only
+ * its first `limit` rules. */
 static void want_from_set(const struct iptc_set *s, enum ir_family fam, const char *table,
-			  struct want *w)
+			  size_t limit, struct want *w)
 {
 	const struct iptc_table *t = set_table(s, fam, table);
 	const char *const *b = ipt_table_builtins(table);
@@ -1197,6 +1200,8 @@ static void want_from_set(const struct iptc_set *s, enum ir_family fam, const ch
 
 		if (!l->chain)
 			continue;
+		if (k == limit)
+			break;
 		vec_push(&want_chain(w, l->chain, NULL)->entries, t->rules.v[k].entry);
 		k++;
 	}
@@ -1407,6 +1412,94 @@ static struct xtc_handle *table_open(enum ir_family fam, const char *table)
 	return h;
 }
 
+/* ---- which rule the kernel refuses ------------------------------------------------
+
+ * The kernel takes or refuses a table as a whole (EINVAL, ENOENT, ...) and
+ * libiptc cannot say which entry it was.  To name the script line anyway,
+ * a child makes a network namespace of its own and commits the table
+ * there with its first k rules, bisecting k: the shortest prefix the
+ * kernel refuses ends with the culprit.  log2(rules) commits, only after
+ * a failure, never in the real namespace. */
+
+struct locate_ctx {
+	const struct iptc_set *s;
+	enum ir_family fam;
+	const char *table;
+};
+
+/* 0, or -errno: the table with its first n rules committed here. */
+static int try_prefix(const struct locate_ctx *c, size_t n)
+{
+	const struct fam_ops *ops = fops(c->fam);
+	struct xtc_handle *h = table_open(c->fam, c->table);
+	struct want w;
+	char err[512];
+	int r = 0;
+
+	if (!h)
+		return -(errno ? errno : EIO);
+	want_from_set(c->s, c->fam, c->table, n, &w);
+	if (table_apply(ops, h, &w, c->s, NULL, err, sizeof(err)) < 0 || !ops->x->commit(h))
+		r = -(errno ? errno : EIO);
+	want_free(&w);
+	ops->x->free(h);
+	return r;
+}
+
+static void locate_child(void *p)
+{
+	const struct locate_ctx *c = p;
+	const struct iptc_table *t = set_table(c->s, c->fam, c->table);
+	size_t lo = 0, hi, j;
+	int e;
+	char *msg;
+
+	if (!t || unshare(CLONE_NEWNET) < 0)
+		_exit(0);
+	hi = t->rules.n;
+	e = try_prefix(c, hi);
+	/* not refused here (it depended on the real namespace), or not
+	 * because of a rule: nothing to name */
+	if (e == 0 || try_prefix(c, 0) < 0)
+		_exit(0);
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = try_prefix(c, mid);
+
+		if (r < 0) {
+			hi = mid;
+			e = r;
+		} else {
+			lo = mid;
+		}
+	}
+	j = (size_t)(t->rules.v[hi - 1].line - t->doc->lines.v);
+	msg = xasprintf("iptables-legacy: the kernel refuses this rule (table %s %s, -A %s%s): %s",
+			fam_word(c->fam), c->table, t->rules.v[hi - 1].line->chain,
+			t->rules.v[hi - 1].line->text, fops(c->fam)->x->strerror(-e));
+	rec_write(REC_ERROR, 0, msg, strlen(msg), line_loc(t->doc, j));
+	_exit(3);
+}
+
+static void locate_refusal(const struct iptc_set *s, enum ir_family fam, const char *table,
+			   struct diag_queue *dq)
+{
+	struct locate_ctx c = { s, fam, table };
+	recvec recs = { 0 };
+	char *buf, why[256];
+
+	if (child_run(fam, false, locate_child, &c, &buf, &recs, why, sizeof(why)) > 0)
+		for (size_t i = 0; i < recs.n; i++)
+			if (recs.v[i].h.kind == REC_ERROR) {
+				const struct loc *loc = (const void *)(uintptr_t)recs.v[i].h.ptr;
+
+				diag_error(dq, loc ? loc : &loc_internal, "%.*s",
+					   (int)recs.v[i].h.len, recs.v[i].data);
+			}
+	free(buf);
+	vec_free(&recs);
+}
+
 struct done_table {
 	enum ir_family fam;
 	const char *table;
@@ -1442,7 +1535,7 @@ static int commit_real(const struct iptc_set *s, const char *prev, bool lock_xt,
 				break;
 			}
 			want_from_handle(ops, h, s, prev, fam, tables[i], &d.snap);
-			want_from_set(s, fam, tables[i], &w);
+			want_from_set(s, fam, tables[i], SIZE_MAX, &w);
 			if (table_apply(ops, h, &w, s, prev, err, sizeof(err)) < 0) {
 				rc = diag_error(dq, &loc_internal, "iptables-legacy: table %s %s: %s",
 						fam_word(fam), tables[i], err);
@@ -1451,10 +1544,13 @@ static int commit_real(const struct iptc_set *s, const char *prev, bool lock_xt,
 				rc = diag_error(dq, &loc_internal, "iptables-legacy: test hook: %s",
 						ops->x->strerror(errno));
 			} else if (!ops->x->commit(h)) {
+				int e = errno;
+
 				rc = diag_error(dq, &loc_internal, "iptables-legacy: the kernel refused "
-						"table %s %s: %s (libiptc names no rule; the kernel "
-						"log may)", fam_word(fam), tables[i],
-						ops->x->strerror(errno));
+						"table %s %s: %s", fam_word(fam), tables[i],
+						ops->x->strerror(e));
+				if (e != EAGAIN && e != EPERM)
+					locate_refusal(s, fam, tables[i], dq);
 			}
 			want_free(&w);
 			ops->x->free(h);
@@ -1507,8 +1603,14 @@ static void dry_child(void *p)
 	}
 	/* a namespace of our own: nobody else's iptables to wait for */
 	if (commit_real(c->s, NULL, false, &dq) < 0) {
-		for (size_t i = 0; i < dq.n; i++)
-			rec_write(REC_ERROR, 0, dq.v[i].msg, strlen(dq.v[i].msg), NULL);
+		for (size_t i = 0; i < dq.n; i++) {
+			struct strbuf sb = { 0 };
+
+			sb_addn(&sb, (const char *)&dq.v[i].loc, sizeof(dq.v[i].loc));
+			sb_add(&sb, dq.v[i].msg);
+			rec_write(REC_DIAG, 0, sb.buf, sb.len, NULL);
+			sb_free(&sb);
+		}
 		_exit(3);
 	}
 	_exit(0);
@@ -1525,8 +1627,18 @@ int iptc_set_commit(const struct iptc_set *s, const char *prev_owned, bool dry_r
 	if (!dry_run)
 		return commit_real(s, prev_owned, true, dq);
 	r = child_run(IR_FAM_IPV4, false, dry_child, &ctx, &buf, &recs, why, sizeof(why));
-	for (size_t i = 0; i < recs.n; i++)
-		diag_error(dq, &loc_internal, "%.*s", (int)recs.v[i].h.len, recs.v[i].data);
+	for (size_t i = 0; i < recs.n; i++) {
+		struct loc loc = loc_internal;
+		const char *msg = recs.v[i].data;
+		size_t len = recs.v[i].h.len;
+
+		if (recs.v[i].h.kind == REC_DIAG && len >= sizeof(loc)) {
+			memcpy(&loc, msg, sizeof(loc));
+			msg += sizeof(loc);
+			len -= sizeof(loc);
+		}
+		diag_error(dq, &loc, "%.*s", (int)len, msg);
+	}
 	if (r < 0)
 		diag_error(dq, &loc_internal, "iptables-legacy: check: %s", why);
 	free(buf);

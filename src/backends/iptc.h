@@ -14,7 +14,9 @@
  * When a later table fails, the tables already committed are put back
  * from their snapshots (newest first), so the previous ruleset is whole
  * again; only if one of those restores fails too is the error "partly
- * applied", naming the table.  Packets see each table switch on its own:
+ * applied", naming the table.  The kernel refuses a table as a whole; the
+ * rule it refuses is then found by bisection in a throwaway namespace and
+ * named at its source line.  Packets see each table switch on its own:
  * for the moments between two commits, a packet can meet the new filter
  * table and the old nat table.  Counters of the rules masqc writes start
  * from zero; a table put back gets the counters of the snapshot.
