@@ -870,6 +870,12 @@ struct iptc_set *iptc_set_build(const struct ir_ruleset *rs, struct diag_queue *
 		for (size_t ti = 0; ti < s->doc[f].tables.n; ti++) {
 			struct iptc_table t = { .fam = fam, .doc = &s->doc[f].tables.v[ti] };
 
+			/* the tables commit_real() walks; the parser knows no others */
+			if (!ipt_table_builtins(t.doc->name)) {
+				diag_error(dq, &loc_internal, "iptables-legacy: table %s is not one "
+					   "of filter, nat, mangle, raw", t.doc->name);
+				goto fail;
+			}
 			vec_push(&s->tables, t);
 		}
 		r = child_run(fam, true, enc_child, &ctx, &buf, &recs, why, sizeof(why));
