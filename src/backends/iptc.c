@@ -1419,7 +1419,7 @@ static struct xtc_handle *table_open(enum ir_family fam, const char *table)
 }
 
 /* ---- which rule the kernel refuses ------------------------------------------------
-
+ *
  * The kernel takes or refuses a table as a whole (EINVAL, ENOENT, ...) and
  * libiptc cannot say which entry it was.  To name the script line anyway,
  * a child makes a network namespace of its own and commits the table
