@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	flex bison
-	libnftnl-dev libmnl-dev libiptc-dev libxtables-dev
+	libnftnl-dev libmnl-dev libiptc-dev libip4tc-dev libip6tc-dev libxtables-dev
 	nftables iptables iproute2 util-linux net-tools kmod
 	bats valgrind python3 time xz-utils
 	python3-pyftpdlib curl socat

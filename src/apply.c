@@ -52,12 +52,17 @@
 #include "state.h"
 #include "backends/backend.h"
 #include "backends/netlink.h"
+#ifdef HAVE_IPTC
+#include "backends/iptc.h"
+#endif
 
 /* ---- building ----------------------------------------------------------- */
 
 struct build {
 	struct compiled c;
-	struct nl_batch *b;
+	enum kernel_backend kb;		/* KB_NFT or KB_IPTABLES_LEGACY */
+	struct nl_batch *b;		/* KB_NFT */
+	struct iptc_set *ipt;		/* KB_IPTABLES_LEGACY */
 	char *render;
 	size_t render_len;
 	unsigned long rules;
@@ -66,13 +71,10 @@ struct build {
 /* Batches left to exit() when the IR is (see build_free). */
 static VEC(struct nl_batch *) parked_batches;
 
-/* nl_render's text with the sysctl lines appended in place: at 100k
+/* A backend's rendering with the sysctl lines appended in place: at 100k
  * rules the rendering is tens of MB, and a copy would be one more. */
-static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs, size_t *len,
-			  unsigned flags)
+static char *render_add_sysctls(char *text, const struct ir_ruleset *rs, size_t *len)
 {
-	char *text = nl_render(nl_batch_ruleset(b),
-			       NL_RENDER_LOCATIONS | NL_RENDER_INLINE_SETS | flags);
 	char *sys = NULL;
 	size_t n, m = 0;
 	FILE *mem = open_memstream(&sys, &m);
@@ -95,11 +97,64 @@ static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs,
 	return text;
 }
 
-char *render_compiled(const struct ir_ruleset *rs, struct diag_queue *dq)
+static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs, size_t *len,
+			  unsigned flags)
 {
-	struct nl_batch *b = nl_batch_build(rs, 0, dq);
+	return render_add_sysctls(nl_render(nl_batch_ruleset(b), NL_RENDER_LOCATIONS |
+					    NL_RENDER_INLINE_SETS | flags), rs, len);
+}
+
+#ifdef HAVE_IPTC
+/* The file naming what masqc owns in the iptables-legacy tables (iptc.h,
+ * Ownership): what iptc_set_owned() said of the last set committed. */
+static char *iptc_owned_path(void)
+{
+	return xasprintf("%s/iptables-legacy.owned", state_dir());
+}
+
+char *iptc_owned_read(void)
+{
+	char *p = iptc_owned_path();
+	size_t len;
+	char *t = read_file(p, &len);
+
+	free(p);
+	return t;
+}
+
+static int iptc_owned_write(const char *text)
+{
+	char *p = iptc_owned_path();
+	int r = write_file_atomic(p, text, strlen(text));
+
+	if (r < 0)
+		fprintf(stderr, "masqc: cannot write %s: %s\n", p, strerror(errno));
+	free(p);
+	return r;
+}
+#endif
+
+char *render_compiled(const struct ir_ruleset *rs, enum kernel_backend kb, struct diag_queue *dq)
+{
+	struct nl_batch *b;
 	char *text;
 
+	if (kb == KB_IPTABLES_LEGACY) {
+#ifdef HAVE_IPTC
+		struct iptc_set *s = iptc_set_build(rs, dq);
+
+		if (!s)
+			return NULL;
+		text = render_add_sysctls(iptc_set_render(s, true), rs, NULL);
+		iptc_set_free(s);
+		return text;
+#else
+		diag_error(dq, &loc_internal, "this masqc was built without the iptables-legacy "
+			   "backend (libip4tc-dev, libip6tc-dev, libxtables-dev)");
+		return NULL;
+#endif
+	}
+	b = nl_batch_build(rs, 0, dq);
 	if (!b)
 		return NULL;
 	/* two threads: the peak memory of apply (which renders with one)
@@ -119,7 +174,7 @@ static unsigned long count_rules(const char *render)
 	for (const char *s = render; s && *s;) {
 		const char *nl = strchr(s, '\n');
 
-		n += !strncmp(s, "rule ", 5);
+		n += !strncmp(s, "rule ", 5) || !strncmp(s, "-A ", 3);
 		if (!nl)
 			break;
 		s = nl + 1;
@@ -157,10 +212,40 @@ static void test_fail_last(struct compiled *c)
 	ir_chain_insert(last->chains_tail, r, 0);
 }
 
+/* The backend's objects for bd->c.rs: a netlink batch, or encoded
+ * iptables-legacy tables.  EXIT_OK, or EXIT_INPUT with errors queued. */
+static int build_backend(struct build *bd, enum kernel_backend kb)
+{
+	bd->kb = kb == KB_IPTABLES_LEGACY ? KB_IPTABLES_LEGACY : KB_NFT;
+	if (bd->kb == KB_IPTABLES_LEGACY) {
+#ifdef HAVE_IPTC
+		bd->ipt = iptc_set_build(bd->c.rs, &bd->c.dq);
+		if (!bd->ipt)
+			return EXIT_INPUT;
+		phase_mark("iptables-legacy entries");
+		bd->render = render_add_sysctls(iptc_set_render(bd->ipt, true), bd->c.rs,
+						&bd->render_len);
+		return EXIT_OK;
+#else
+		diag_error(&bd->c.dq, &loc_internal, "this masqc was built without the "
+			   "iptables-legacy backend (libip4tc-dev, libip6tc-dev, libxtables-dev)");
+		return EXIT_INPUT;
+#endif
+	}
+	bd->b = nl_batch_build(bd->c.rs, 0, &bd->c.dq);
+	if (!bd->b)
+		return EXIT_INPUT;
+	phase_mark("netlink batch");
+	bd->render = render_batch(bd->b, bd->c.rs, &bd->render_len, 0);
+	return EXIT_OK;
+}
+
 /* Compiles and builds; diagnostics stay queued in bd->c.dq.
  * Returns EXIT_OK, EXIT_INPUT or EXIT_TROUBLE. */
 static int build(const struct compile_opts *co, struct build *bd)
 {
+	int rc;
+
 	phase_mark(NULL);
 	if (compile_scripts(co, &bd->c) < 0)
 		return EXIT_TROUBLE;
@@ -168,11 +253,9 @@ static int build(const struct compile_opts *co, struct build *bd)
 	if (diag_has_errors(&bd->c.dq))
 		return EXIT_INPUT;
 	test_fail_last(&bd->c);
-	bd->b = nl_batch_build(bd->c.rs, 0, &bd->c.dq);
-	if (!bd->b)
-		return EXIT_INPUT;
-	phase_mark("netlink batch");
-	bd->render = render_batch(bd->b, bd->c.rs, &bd->render_len, 0);
+	rc = build_backend(bd, co->backend);
+	if (rc != EXIT_OK)
+		return rc;
 	if (!bd->render)
 		return EXIT_TROUBLE;
 	bd->rules = count_rules(bd->render);
@@ -180,8 +263,32 @@ static int build(const struct compile_opts *co, struct build *bd)
 	return EXIT_OK;
 }
 
+/* Sends what build() made to the kernel (dry_run: checked, not kept).
+ * 0, or -1 with errors queued in bd->c.dq. */
+static int build_commit(struct build *bd, bool dry_run)
+{
+#ifdef HAVE_IPTC
+	if (bd->kb == KB_IPTABLES_LEGACY) {
+		char *prev = dry_run ? NULL : iptc_owned_read(), *owned;
+		int r = iptc_set_commit(bd->ipt, prev, dry_run, &bd->c.dq);
+
+		free(prev);
+		if (r == 0 && !dry_run) {
+			owned = iptc_set_owned(bd->ipt);
+			iptc_owned_write(owned);
+			free(owned);
+		}
+		return r;
+	}
+#endif
+	return nl_batch_commit(bd->b, dry_run, &bd->c.dq);
+}
+
 static void build_free(struct build *bd)
 {
+#ifdef HAVE_IPTC
+	iptc_set_free(bd->ipt);
+#endif
 	/* 100k rules' objects take a tenth of a second to free, for
 	 * nothing at exit: parked, still reachable, as compiled_free parks
 	 * the IR */
@@ -219,6 +326,22 @@ static void print_diags(struct diag_queue *dq)
 	diag_print(dq, stderr, compile_color());
 }
 
+/* Removes what masqc put in the kernel through kb: its nft tables, or
+ * what it owns in the iptables-legacy tables.  An exit code. */
+static int clear_backend(enum kernel_backend kb)
+{
+	struct build bd = { 0 };
+	int rc;
+
+	bd.c.rs = ir_ruleset_new();
+	rc = build_backend(&bd, kb);
+	if (rc == EXIT_OK && build_commit(&bd, false) < 0)
+		rc = commit_failure(&bd.c.dq);
+	print_diags(&bd.c.dq);
+	build_free(&bd);
+	return rc;
+}
+
 /* ---- check --kernel ------------------------------------------------------ */
 
 int cmd_check_kernel(struct cli *o)
@@ -226,7 +349,7 @@ int cmd_check_kernel(struct cli *o)
 	struct build bd = { 0 };
 	int rc = build(&o->co, &bd);
 
-	if (rc == EXIT_OK && nl_batch_commit(bd.b, true, &bd.c.dq) < 0)
+	if (rc == EXIT_OK && build_commit(&bd, true) < 0)
 		rc = commit_failure(&bd.c.dq);
 	print_diags(&bd.c.dq);
 	if (rc == EXIT_OK)
@@ -277,8 +400,9 @@ static const char *legacy_word(enum lg_generation g)
 /* options: one "name value" per line; a value cannot hold a newline */
 static int options_text(const struct compile_opts *co, struct strbuf *sb)
 {
-	sb_addf(sb, "dialect %s\nipv6-save %d\nstrict %d\nlegacy-generation %s\n",
-		dialect_word(co->dialect), co->ipv6_save, co->strict, legacy_word(co->legacy_gen));
+	sb_addf(sb, "dialect %s\nipv6-save %d\nstrict %d\nlegacy-generation %s\nbackend %s\n",
+		dialect_word(co->dialect), co->ipv6_save, co->strict, legacy_word(co->legacy_gen),
+		kernel_backend_name(co->backend));
 	for (unsigned i = 0; i < co->ndefines; i++)
 		sb_addf(sb, "define %s\n", co->defines[i]);
 	for (unsigned i = 0; i < co->nargs; i++)
@@ -334,6 +458,8 @@ static int options_read(const char *dir, struct saved_opts *s)
 			s->co.ipv6_save = *v == '1';
 		else if (!strcmp(line, "strict"))
 			s->co.strict = *v == '1';
+		else if (!strcmp(line, "backend"))
+			kernel_backend_parse(v, &s->co.backend);
 		else if (!strcmp(line, "legacy-generation"))
 			s->co.legacy_gen = !strcmp(v, "2.0") ? LG_GEN_20 : !strcmp(v, "2.2") ? LG_GEN_22 :
 					   !strcmp(v, "2.4") ? LG_GEN_24 : LG_GEN_AUTO;
@@ -415,8 +541,34 @@ static int sources_preload(const char *dir, struct source_set *ss)
 	return r;
 }
 
-/* Rebuilds generation id (0: no masqc tables) from its snapshot. */
-static int gen_rebuild(unsigned id, bool force, struct build *bd)
+/* The backend generation id was installed with (nft for 0, and for
+ * generations recorded before there was a choice). */
+static enum kernel_backend gen_backend(unsigned id)
+{
+	struct saved_opts so;
+	enum kernel_backend kb = KB_NFT;
+	char *dir;
+
+	if (id == 0)
+		return KB_NFT;
+	dir = gen_dir(id);
+	if (options_read(dir, &so) == 0) {
+		if (so.co.backend == KB_IPTABLES_LEGACY)
+			kb = KB_IPTABLES_LEGACY;
+		saved_opts_free(&so);
+	}
+	free(dir);
+	return kb;
+}
+
+enum kernel_backend current_backend(void)
+{
+	return gen_backend(state_current());
+}
+
+/* Rebuilds generation id from its snapshot; id 0 is "no masqc rules" in
+ * backend kb0. */
+static int gen_rebuild(unsigned id, bool force, enum kernel_backend kb0, struct build *bd)
 {
 	struct saved_opts so;
 	struct gen_meta m;
@@ -426,8 +578,7 @@ static int gen_rebuild(unsigned id, bool force, struct build *bd)
 	memset(bd, 0, sizeof(*bd));
 	if (id == 0) {
 		bd->c.rs = ir_ruleset_new();
-		bd->b = nl_batch_build(bd->c.rs, 0, &bd->c.dq);
-		return bd->b ? EXIT_OK : EXIT_TROUBLE;
+		return build_backend(bd, kb0) == EXIT_OK ? EXIT_OK : EXIT_TROUBLE;
 	}
 	dir = gen_dir(id);
 	if (gen_meta_read(id, &m) < 0 || options_read(dir, &so) < 0) {
@@ -602,20 +753,24 @@ static int restore(unsigned target, const unsigned *undo, size_t nundo, bool for
 {
 	struct build bd;
 	kvvec kv = { 0 };
-	int rc = gen_rebuild(target, force, &bd);
+	enum kernel_backend cur_kb = gen_backend(state_current());
+	int rc = gen_rebuild(target, force, cur_kb, &bd);
 	char *dir;
 
 	if (rc != EXIT_OK) {
 		build_free(&bd);
 		return rc;
 	}
-	if (nl_batch_commit(bd.b, false, &bd.c.dq) < 0) {
+	if (build_commit(&bd, false) < 0) {
 		rc = commit_failure(&bd.c.dq);
 		print_diags(&bd.c.dq);
 		build_free(&bd);
 		wlog("the kernel refused generation %u; nothing was changed", target);
 		return rc;
 	}
+	if (bd.kb != cur_kb && clear_backend(cur_kb) != EXIT_OK)
+		wlog("generation %u is back (%s), but removing masqc's %s rules failed",
+		     target, kernel_backend_name(bd.kb), kernel_backend_name(cur_kb));
 	for (size_t i = 0; i < nundo; i++) {
 		dir = gen_dir(undo[i]);
 		kv_read(dir, "sysctl.prev", &kv);
@@ -766,16 +921,24 @@ static unsigned next_gen_id(void)
 	return next;
 }
 
-static int gen_write_nft(const char *dir, const struct ir_ruleset *rs,
-			 const struct compile_opts *co, struct diag_queue *dq)
+/* The ruleset as text, for people and for loading by hand: ruleset.nft
+ * (`nft -f`), or for iptables-legacy ruleset.ipt (and ruleset.ip6t when
+ * there are IPv6 rules) for iptables-legacy-restore.  The backend's own
+ * build already reported what cannot be expressed: a text writer's
+ * complaints about the other format are not the user's business. */
+static int gen_write_file(const char *dir, const char *name, const struct build *bd, int fam,
+			  const struct compile_opts *co, struct diag_queue *dq)
 {
-	char *p = xasprintf("%s/ruleset.nft", dir);
+	char *p = xasprintf("%s/%s", dir, name);
 	struct emit_opts eo = { .locations = true, .inputs = co->scripts, .ninputs = co->nscripts };
 	FILE *f = fopen(p, "w");
 	int r = -1;
 
 	if (f) {
-		nft_emit(rs, f, &eo, dq);
+		if (fam < 0)
+			nft_emit(bd->c.rs, f, &eo, dq);
+		else
+			ipt_emit(bd->c.rs, (enum ir_family)fam, f, &eo, dq);
 		r = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
 		if (fclose(f) != 0)
 			r = -1;
@@ -783,6 +946,23 @@ static int gen_write_nft(const char *dir, const struct ir_ruleset *rs,
 	if (r < 0)
 		fprintf(stderr, "masqc: cannot write %s: %s\n", p, strerror(errno));
 	free(p);
+	return r;
+}
+
+static int gen_write_text(const char *dir, struct build *bd, const struct compile_opts *co)
+{
+	struct diag_queue dq = { 0 };
+	int r;
+
+	if (bd->kb != KB_IPTABLES_LEGACY)
+		return gen_write_file(dir, "ruleset.nft", bd, -1, co, &bd->c.dq);
+	r = gen_write_file(dir, "ruleset.ipt", bd, IR_FAM_IPV4, co, &dq);
+	for (const struct ir_table *t = bd->c.rs->tables; r == 0 && t; t = t->next)
+		if (t->family == IR_FAM_IPV6) {
+			r = gen_write_file(dir, "ruleset.ip6t", bd, IR_FAM_IPV6, co, &dq);
+			break;
+		}
+	diag_queue_free(&dq);
 	return r;
 }
 
@@ -830,7 +1010,7 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	bd->render = NULL;
 	/* the nft text: for people, and for `nft -f` by hand; written
 	 * straight to the file (megabytes at 100k rules) */
-	if (gen_write_nft(tmp, bd->c.rs, co, &bd->c.dq) < 0)
+	if (gen_write_text(tmp, bd, co) < 0)
 		goto out_rm;
 	{
 		struct strbuf names = { 0 };
@@ -844,20 +1024,29 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	    sources_write(tmp, &bd->c.ss) < 0 ||
 	    gen_meta_write(tmp, &m) < 0)
 		goto out_rm;
-	/* Recorded: the IR (the sysctls aside) is not needed by the commit,
-	 * which needs room for the serialised batch (tens of MB at 100k
-	 * rules).  Its memory goes back to the system only when trimmed. */
+	/* Recorded: the IR (the sysctls aside) is not needed by the nft
+	 * commit, which needs room for the serialised batch (tens of MB at
+	 * 100k rules).  Its memory goes back to the system only when
+	 * trimmed.  The iptables-legacy entries point into the IR for the
+	 * locations of refused rules: kept. */
 	sysctls_of(bd->c.rs, &set);
-	ir_ruleset_free(bd->c.rs);
-	bd->c.rs = NULL;
-	heap_trim();
+	if (bd->kb == KB_NFT) {
+		ir_ruleset_free(bd->c.rs);
+		bd->c.rs = NULL;
+		heap_trim();
+	}
 
 	phase_mark("record generation");
-	if (nl_batch_commit(bd->b, false, &bd->c.dq) < 0) {
+	if (build_commit(bd, false) < 0) {
 		rc = commit_failure(&bd->c.dq);
 		goto out_rm;
 	}
 	phase_mark("commit");
+	/* moving between backends: the other one's masqc rules go */
+	if (cur && gen_backend(cur) != bd->kb && clear_backend(gen_backend(cur)) != EXIT_OK)
+		fprintf(stderr, "masqc: warning: the ruleset is loaded (%s), but removing masqc's "
+			"%s rules failed (above)\n", kernel_backend_name(bd->kb),
+			kernel_backend_name(gen_backend(cur)));
 	/* the ruleset is in; from here on only the record can fail */
 	sysctls_set(&set, &prev, &bd->c.dq);
 	sb.len = 0;

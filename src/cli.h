@@ -43,9 +43,15 @@ struct cli {
 	unsigned nscripts;
 };
 
-/* The canonical nl_render of a compiled ruleset plus its sysctl lines
- * (diff, apply, compile -t render).  NULL with errors queued. */
-char *render_compiled(const struct ir_ruleset *rs, struct diag_queue *dq);
+/* The canonical rendering of a compiled ruleset for a backend (nl_render,
+ * or iptc_set_render for iptables-legacy) plus its sysctl lines (diff,
+ * apply, compile -t render).  NULL with errors queued. */
+char *render_compiled(const struct ir_ruleset *rs, enum kernel_backend kb, struct diag_queue *dq);
+
+/* The backend of the generation in the kernel (nft when none). */
+enum kernel_backend current_backend(void);
+/* What masqc owns in the iptables-legacy tables (iptc.h), NULL: nothing. */
+char *iptc_owned_read(void);
 
 int cmd_diff(struct cli *o);
 int cmd_apply(struct cli *o);

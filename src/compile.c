@@ -172,3 +172,26 @@ void phase_mark(const char *what)
 	}
 	last = now;
 }
+
+const char *kernel_backend_name(enum kernel_backend b)
+{
+	switch (b) {
+	case KB_DEFAULT:
+	case KB_NFT:
+		return "nft";
+	case KB_IPTABLES_LEGACY:
+		return "iptables-legacy";
+	}
+	return "nft";
+}
+
+int kernel_backend_parse(const char *s, enum kernel_backend *b)
+{
+	if (!strcmp(s, "nft") || !strcmp(s, "nftables"))
+		*b = KB_NFT;
+	else if (!strcmp(s, "iptables-legacy") || !strcmp(s, "iptables") || !strcmp(s, "legacy"))
+		*b = KB_IPTABLES_LEGACY;
+	else
+		return -1;
+	return 0;
+}

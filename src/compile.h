@@ -17,6 +17,15 @@
 
 enum compile_dialect { DIALECT_AUTO, DIALECT_SHELL, DIALECT_SAVE };
 
+/* Where apply, load, check --kernel and diff put or find the ruleset.
+ * Not part of what the scripts compile to, but recorded with them in a
+ * generation, so rollback and a confirm timeout restore through the same
+ * backend.  KB_DEFAULT: nft, except that diff against the running kernel
+ * uses the backend of the generation in the kernel. */
+enum kernel_backend { KB_DEFAULT, KB_NFT, KB_IPTABLES_LEGACY };
+const char *kernel_backend_name(enum kernel_backend b);	/* "nft", "iptables-legacy" */
+int kernel_backend_parse(const char *s, enum kernel_backend *b);
+
 /* Everything that decides what a set of scripts compiles to.  A
  * generation records exactly these (state.c), so it can be rebuilt. */
 struct compile_opts {
@@ -30,6 +39,7 @@ struct compile_opts {
 	unsigned nargs;
 	const char *const *scripts;
 	unsigned nscripts;
+	enum kernel_backend backend;	/* --backend, masqc.conf "backend" */
 };
 
 struct compiled {

@@ -28,8 +28,8 @@ struct conf_word {
 };
 
 static const char *const directives[] = {
-	"arg", "define", "dialect", "ipv6-save", "legacy-generation", "lockdown-allow",
-	"lockdown-output", "script", "strict",
+	"arg", "backend", "define", "dialect", "ipv6-save", "legacy-generation",
+	"lockdown-allow", "lockdown-output", "script", "strict",
 };
 
 static bool word_is(const struct conf_word *w, const char *s)
@@ -212,6 +212,17 @@ static int parse_line(const char *path, struct diag_queue *dq, struct conf_word 
 			c->co.dialect = DIALECT_SAVE;
 		else
 			return diag_error(dq, &w[1].loc, "dialect is auto, shell or iptables-save");
+	} else if (word_is(&w[0], "backend")) {
+		char *v;
+		int bad;
+
+		if (want_words(dq, w, n, 1, 1) < 0)
+			return -1;
+		v = word_dup(&w[1]);
+		bad = kernel_backend_parse(v, &c->co.backend);
+		free(v);
+		if (bad)
+			return diag_error(dq, &w[1].loc, "backend is nft or iptables-legacy");
 	} else if (word_is(&w[0], "ipv6-save")) {
 		if (want_words(dq, w, n, 1, 1) < 0 || yes_no(dq, &w[1], &c->co.ipv6_save) < 0)
 			return -1;

@@ -27,6 +27,9 @@
 #include "state.h"
 #include "textdiff.h"
 #include "backends/netlink.h"
+#ifdef HAVE_IPTC
+#include "backends/iptc.h"
+#endif
 
 static char *compiled_side(const struct compile_opts *co, struct compiled *c)
 {
@@ -36,7 +39,7 @@ static char *compiled_side(const struct compile_opts *co, struct compiled *c)
 		return NULL;
 	if (diag_has_errors(&c->dq))
 		return NULL;
-	r = render_compiled(c->rs, &c->dq);
+	r = render_compiled(c->rs, co->backend, &c->dq);
 	return r;
 }
 
@@ -81,30 +84,62 @@ static void kernel_read_start(struct kernel_read *kr)
 	kr->started = pthread_create(&kr->th, NULL, kernel_read_run, kr) == 0;
 }
 
+/* masqc's part of the iptables-legacy tables, read through libiptc. */
+static int running_legacy(const struct ir_ruleset *rs, struct diag_queue *dq, char **text)
+{
+#ifdef HAVE_IPTC
+	struct iptc_set *s = iptc_set_build(rs, dq);
+	char *prev;
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	prev = iptc_owned_read();
+	err = iptc_render_running(s, prev, text);
+	free(prev);
+	iptc_set_free(s);
+	return err;
+#else
+	(void)rs;
+	(void)dq;
+	*text = NULL;
+	return -ENOSYS;
+#endif
+}
+
 /* The kernel's side: masqc's tables, then the current value of every
  * sysctl the compiled ruleset sets. */
-static char *running_side(const struct ir_ruleset *rs, struct kernel_read *kr)
+static char *running_side(const struct ir_ruleset *rs, enum kernel_backend kb,
+			  struct diag_queue *dq, struct kernel_read *kr)
 {
 	struct strbuf sb = { 0 };
+	char *text = NULL;
+	int err = 0;
 
-	if (kr->started)
-		pthread_join(kr->th, NULL);
-	else
-		kernel_read_run(kr);
-	kr->started = false;
-	if (kr->err < 0) {
-		int err = kr->err;
-
+	if (kb == KB_IPTABLES_LEGACY) {
+		/* libiptc's side is read against the compiled entries */
+		err = running_legacy(rs, dq, &text);
+	} else {
+		if (kr->started)
+			pthread_join(kr->th, NULL);
+		else
+			kernel_read_run(kr);
+		kr->started = false;
+		err = kr->err;
+		text = kr->text;
+		kr->text = NULL;
+	}
+	if (err < 0) {
+		free(text);
 		fprintf(stderr, "masqc: diff: cannot read the running ruleset: %s%s\n", strerror(-err),
 			err == -EPERM ? " (needs CAP_NET_ADMIN: root, or `unshare -rn` for a private "
 			"namespace; to compare scripts without a kernel use OLD -- NEW)" : "");
 		return NULL;
 	}
 	/* the rendering, with the sysctl lines appended in place */
-	sb.buf = kr->text;
-	sb.len = strlen(kr->text);
+	sb.buf = text ? text : xstrdup("");
+	sb.len = strlen(sb.buf);
 	sb.cap = sb.len + 1;
-	kr->text = NULL;
 	for (const struct ir_sysctl *s = rs->sysctls; s; s = s->next) {
 		bool seen = false;
 		char *v;
@@ -148,9 +183,12 @@ int cmd_diff(struct cli *o)
 	char *new_text = NULL, *old_text = NULL, *old_label = NULL, *new_label;
 	int rc = EXIT_TROUBLE;
 
+	/* against the kernel: the backend the running generation went in with */
+	if (o->co.backend == KB_DEFAULT && !o->old.n && !o->against)
+		o->co.backend = current_backend();
 	new_label = join("compiled: ", o->co.scripts, o->co.nscripts);
 	phase_mark(NULL);
-	if (!o->old.n && !o->against)
+	if (!o->old.n && !o->against && o->co.backend != KB_IPTABLES_LEGACY)
 		kernel_read_start(&kr);
 	new_text = compiled_side(&o->co, &nc);
 	if (!new_text)
@@ -168,7 +206,7 @@ int cmd_diff(struct cli *o)
 		old_text = file_side(o->against);
 	} else {
 		old_label = xstrdup("running ruleset");
-		old_text = running_side(nc.rs, &kr);
+		old_text = running_side(nc.rs, o->co.backend, &nc.dq, &kr);
 	}
 	if (!old_text)
 		goto out;

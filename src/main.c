@@ -59,6 +59,7 @@ static void usage(FILE *out)
 	      "                             behaviour to reproduce (default auto: 2.0 for\n"
 	      "                             ipfwadm, 2.2 for ipchains)\n"
 	      "  diff: --against FILE, --old FILE (same as OLD... --), --json\n"
+	      "  apply, diff, check --kernel, compile -t render: --backend nft|iptables-legacy\n"
 	      "  rollback: --list, --force (rebuild differs from what was recorded)\n"
 	      "\n"
 	      "exit status: 0 ok, 1 errors in the input / kernel refused / diff found\n"
@@ -75,7 +76,7 @@ static bool cmd_takes_scripts(const char *cmd)
 static int parse_options(int argc, char **argv, struct cli *o)
 {
 	enum { O_DIALECT = 256, O_SYSCTL, O_STRICT, O_NOLOC, O_LEGACY, O_KERNEL,
-	       O_CONFIRM, O_AGAINST, O_OLD, O_JSON, O_LIST, O_FORCE };
+	       O_CONFIRM, O_AGAINST, O_OLD, O_JSON, O_LIST, O_FORCE, O_BACKEND };
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
@@ -94,6 +95,7 @@ static int parse_options(int argc, char **argv, struct cli *o)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "list", no_argument, NULL, O_LIST },
 		{ "force", no_argument, NULL, O_FORCE },
+		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -194,6 +196,12 @@ static int parse_options(int argc, char **argv, struct cli *o)
 		case O_FORCE:
 			o->force = true;
 			break;
+		case O_BACKEND:
+			if (kernel_backend_parse(optarg, &o->co.backend) < 0) {
+				fprintf(stderr, "masqc: unknown backend '%s' (nft or iptables-legacy)\n", optarg);
+				return -1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
@@ -225,6 +233,9 @@ static int check_options(const struct cli *o)
 		bad = "-o";
 	else if (o->target != TARGET_NFT && strcmp(o->cmd, "compile"))
 		bad = "-t";
+	else if (o->co.backend != KB_DEFAULT && !apply && !diff && !o->kernel &&
+		 !(!strcmp(o->cmd, "compile") && o->target == TARGET_RENDER))
+		bad = "--backend";
 	if (bad) {
 		fprintf(stderr, "masqc: %s: option %s does not apply here\n", o->cmd, bad);
 		return -1;
@@ -258,7 +269,7 @@ static int emit(const struct cli *o, const struct ir_ruleset *rs,
 	case TARGET_IP6TABLES:
 		return ipt_emit(rs, IR_FAM_IPV6, out, &eo, dq);
 	case TARGET_RENDER:
-		text = render_compiled(rs, dq);
+		text = render_compiled(rs, o->co.backend, dq);
 		if (!text)
 			return -1;
 		fputs(text, out);
@@ -371,8 +382,9 @@ static int no_netlink(const struct cli *o)
 		"libmnl-dev and rebuild\n", o->cmd, o->kernel ? " --kernel" : "");
 	return EXIT_TROUBLE;
 }
-char *render_compiled(const struct ir_ruleset *rs, struct diag_queue *dq)
+char *render_compiled(const struct ir_ruleset *rs, enum kernel_backend kb, struct diag_queue *dq)
 {
+	(void)kb;
 	diag_error(dq, &loc_internal, "-t render needs the nft netlink backend (built without libnftnl/libmnl)");
 	return NULL;
 }

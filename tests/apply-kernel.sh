@@ -64,18 +64,6 @@ same_state() {	# $1 description, $2 expected name, $3 got name
 		diff -u "$2.sysctl" "$3.sysctl" | tap_diag
 	fi
 }
-expect_rc() {	# $1 description, $2 expected status, command...
-	local d=$1 want=$2 rc
-	shift 2
-	"$@" >out 2>err
-	rc=$?
-	if [ "$rc" = "$want" ]; then
-		tap_ok "$d"
-	else
-		tap_not_ok "$d (exit $rc, want $want)"
-		grep -v ': note: ' err | head -n 20 | tap_diag
-	fi
-}
 
 echo 0 >/proc/sys/net/ipv4/ip_forward
 echo 0 >/proc/sys/net/ipv4/conf/all/rp_filter

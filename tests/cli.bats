@@ -243,3 +243,45 @@ EOF2
 	[[ "$output" == *'ct helper set "ftp-tcp"'* ]]
 	[[ "$output" == *'type "ftp" protocol tcp'* ]]
 }
+
+@test "--backend with an unknown backend exits 2 and names the two" {
+	run_split $MASQC apply --backend pf masq.sh
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"unknown backend 'pf' (nft or iptables-legacy)"* ]]
+}
+
+@test "--backend does not apply to compile -t nft, check without --kernel, rollback" {
+	run_split $MASQC compile --backend iptables-legacy masq.sh
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"option --backend does not apply here"* ]]
+	run_split $MASQC check --backend iptables-legacy masq.sh
+	[ "$status" -eq 2 ]
+	run_split $MASQC rollback --backend nft
+	[ "$status" -eq 2 ]
+}
+
+@test "compile -t render --backend iptables-legacy: the iptables-legacy rendering" {
+	$MASQC compile -t render /dev/null >/dev/null 2>&1 || skip "built without the netlink backend"
+	$MASQC compile -t render --backend iptables-legacy /dev/null >/dev/null 2>&1 ||
+		skip "built without the iptables-legacy backend"
+	run_split $MASQC compile -t render --backend iptables-legacy masq.sh
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"*ip filter"* ]]
+	[[ "$output" == *":FORWARD DROP"* ]]
+	[[ "$output" == *"-A FORWARD -i eth1 -o eth0 -j ACCEPT  # masq.sh:6"* ]]
+	[[ "$output" == *"*ip nat"* ]]
+	[[ "$output" == *"-A POSTROUTING -o eth0 -j MASQUERADE  # masq.sh:8"* ]]
+	[[ "$output" != *"table ip masqc"* ]]
+}
+
+@test "diff OLD -- NEW with --backend iptables-legacy compares iptables renderings" {
+	$MASQC compile -t render --backend iptables-legacy /dev/null >/dev/null 2>&1 ||
+		skip "built without the iptables-legacy backend"
+	run_split $MASQC diff --backend iptables-legacy snat.sh -- masq.sh
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"+-A POSTROUTING -o eth0 -j MASQUERADE  # masq.sh:8"* ]]
+	[[ "$output" == *"--to-source 198.51.100.1  # snat.sh:3"* ]]
+	run_split $MASQC diff --backend iptables-legacy masq.sh -- masq.sh
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}

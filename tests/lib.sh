@@ -54,6 +54,18 @@ tap_compare() {
 	fi
 }
 
+# The iptables-legacy backend is built in (configure found libip4tc,
+# libip6tc and libxtables): an empty script renders through it.
+need_iptc_backend() {
+	local t
+	t=$(mktemp "${TMPDIR:-/tmp}/masqc-probe.XXXXXX")
+	if ! "$MASQC" compile -t render --backend iptables-legacy "$t" >/dev/null 2>&1; then
+		rm -f "$t"
+		tap_skip_all "masqc built without the iptables-legacy backend"
+	fi
+	rm -f "$t"
+}
+
 need_masqc() {
 	[ -x "$MASQC" ] || tap_skip_all "masqc binary not built ($MASQC)"
 }
@@ -94,6 +106,22 @@ masqc_is_asan() {
 	grep -q __asan_init "$MASQC" 2>/dev/null
 }
 
+# One command and its exit status: $1 description, $2 expected status,
+# the command; its stdout and stderr are left in ./out and ./err, and the
+# errors (not the notes) are shown when the status is wrong.
+expect_rc() {
+	local d=$1 want=$2 rc
+	shift 2
+	"$@" >out 2>err
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		tap_ok "$d"
+	else
+		tap_not_ok "$d (exit $rc, want $want)"
+		grep -v ': note: ' err | head -n 20 | tap_diag
+	fi
+}
+
 # A scratch directory removed when the test exits.
 make_tmpdir() {
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/masqc-test.XXXXXX")
@@ -122,3 +150,27 @@ list_inputs() {
 }
 # NAME of an input file (extension dropped).
 input_name() { local n=${1%.sh}; n=${n%.rules}; echo "${n%.save}"; }
+
+# iptables-save text -> comparable text: no comments, no counters.
+ipt_clean() {
+	grep -v '^#' "$1" | sed -e 's/ \[[0-9]*:[0-9]*\]$//'
+}
+
+# Then tables in name order, and tables left in their pristine state
+# (built-in chains with policy ACCEPT, no rules, no user chains) dropped: a
+# script that merely flushes the mangle table and a translation that never
+# mentions it leave the kernel in the same state.  ipt_tables all: keep the
+# pristine tables too (only sort).
+ipt_tables() {
+	awk -v all="${1:-}" '
+		/^\*/ { tbl = substr($0, 2); n = 0; keep = (all == "all"); lines[n++] = $0; next }
+		/^COMMIT/ {
+			lines[n++] = $0
+			if (keep) for (i = 0; i < n; i++) printf "%s\t%06d\t%s\n", tbl, i, lines[i]
+			next
+		}
+		/^-/ { keep = 1 }
+		/^:/ { if ($2 != "ACCEPT") keep = 1 }
+		{ lines[n++] = $0 }
+	' | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f3-
+}

@@ -156,29 +156,6 @@ if command -v ip6tables-legacy-save >/dev/null; then ip6tables-legacy-save >"$3.
 exit 0
 '
 
-# iptables-save text -> comparable text: no comments, no counters.
-clean() {
-	grep -v '^#' "$1" | sed -e 's/ \[[0-9]*:[0-9]*\]$//'
-}
-
-# Then tables in name order, and tables left in their pristine state
-# (built-in chains with policy ACCEPT, no rules, no user chains) dropped: a
-# script that merely flushes the mangle table and a translation that never
-# mentions it leave the kernel in the same state.
-tables() {
-	awk '
-		/^\*/ { tbl = substr($0, 2); n = 0; keep = 0; lines[n++] = $0; next }
-		/^COMMIT/ {
-			lines[n++] = $0
-			if (keep) for (i = 0; i < n; i++) printf "%s\t%06d\t%s\n", tbl, i, lines[i]
-			next
-		}
-		/^-/ { keep = 1 }
-		/^:/ { if ($2 != "ACCEPT") keep = 1 }
-		{ lines[n++] = $0 }
-	' | sort -t "$(printf '\t')" -k1,1 -k2,2n | cut -f3-
-}
-
 # Conntrack helpers.  On the kernels these scripts were written for,
 # `modprobe ip_conntrack_ftp` alone attached the FTP helper to port 21
 # (automatic helper assignment, removed in Linux 4.7); masqc makes that
@@ -271,16 +248,16 @@ for input in $(list_inputs); do
 		continue
 	fi
 
-	clean "$out.A.v4" >"$out.A.v4.clean"
-	clean "$out.B.v4" >"$out.B.v4.clean"
+	ipt_clean "$out.A.v4" >"$out.A.v4.clean"
+	ipt_clean "$out.B.v4" >"$out.B.v4.clean"
 	: >"$out.implicit"
 	[ -f "$out.A.mods" ] && implicit_helper_rules "$out.A.v4.clean" "$out.B.v4.clean" "$out.A.mods" >"$out.implicit"
 	if [ -s "$out.implicit" ]; then
 		echo "$name: helper rules that stand for the script's modprobe (not compared):"
 		sed -e 's/^/  /' "$out.implicit"
 	fi | tap_diag
-	tables <"$out.A.v4.clean" >"$out.A.v4.norm"
-	grep -vxF -f "$out.implicit" "$out.B.v4.clean" | tables >"$out.B.v4.norm"
+	ipt_tables <"$out.A.v4.clean" >"$out.A.v4.norm"
+	grep -vxF -f "$out.implicit" "$out.B.v4.clean" | ipt_tables >"$out.B.v4.norm"
 	if cmp -s "$out.A.v4.norm" "$out.B.v4.norm"; then
 		tap_ok "oracle $name (IPv4)"
 	else
@@ -291,8 +268,8 @@ for input in $(list_inputs); do
 		head -n 40 "$out.A.log" | tap_diag
 	fi
 	if [ $v6 = yes ] && [ -f "$out.A.v6" ]; then
-		clean "$out.A.v6" | tables >"$out.A.v6.norm"
-		clean "$out.B.v6" | tables >"$out.B.v6.norm"
+		ipt_clean "$out.A.v6" | ipt_tables >"$out.A.v6.norm"
+		ipt_clean "$out.B.v6" | ipt_tables >"$out.B.v6.norm"
 		if cmp -s "$out.A.v6.norm" "$out.B.v6.norm"; then
 			tap_ok "oracle $name (IPv6)"
 		else

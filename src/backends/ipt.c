@@ -42,9 +42,10 @@
 #include "../util.h"
 
 struct ipt_ctx {
-	const struct emit_opts *o;
 	struct diag_queue *dq;
-	struct strbuf *sb;
+	struct strbuf *sb;		/* the line being built, after "-A chain" */
+	struct ipt_doc *doc;		/* where finished lines go */
+	const struct loc *pending_loc;	/* for the next line: its IR rule starts there */
 	enum ir_family fam;
 	int err;
 	/* a custom-table chain written into an iptables table (see
@@ -66,6 +67,137 @@ static int ipt_error(struct ipt_ctx *c, const struct loc *loc, const char *fmt, 
 	va_end(ap);
 	c->err = -1;
 	return -1;
+}
+
+/* ---- the document ------------------------------------------------------------
+ *
+ * ipt.c decides every rule once and records it in an ipt_doc: per table the
+ * chain declarations and the rule lines, each line both as the text
+ * iptables-save prints after "-A CHAIN" and as its words (quotes removed),
+ * which is the form iptables' own extension parsers take (backends/iptc.c
+ * encodes those words into x_tables entries).  ipt_emit() writes the text. */
+
+static const char helpers_comment[] =
+	"conntrack helpers (Linux >= 6.0 does not assign them by port)";
+
+static void doc_table(struct ipt_ctx *c, const char *name)
+{
+	struct ipt_doc_table t = { .name = xstrdup(name) };
+
+	vec_push(&c->doc->tables, t);
+}
+
+static struct ipt_doc_table *doc_cur(struct ipt_ctx *c)
+{
+	return &c->doc->tables.v[c->doc->tables.n - 1];
+}
+
+static void doc_chain(struct ipt_ctx *c, const char *name, const char *policy)
+{
+	struct ipt_doc_chain ch = { xstrdup(name), policy };
+
+	vec_push(&doc_cur(c)->chains, ch);
+}
+
+static void doc_comment(struct ipt_ctx *c, const char *text)
+{
+	struct ipt_doc_line l = { .text = xstrdup(text) };
+
+	vec_push(&doc_cur(c)->lines, l);
+}
+
+/* The inverse of ipt_string(): words separated by one space, a word in
+ * "..." with \" \\ \' escaped.  ipt_string() is the only writer of quotes. */
+static void doc_split(const char *s, struct ipt_doc_line *l)
+{
+	VEC(char *) w = { 0 };
+	struct strbuf sb = { 0 };
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		sb.len = 0;
+		sb_addn(&sb, "", 0);
+		if (*s == '"') {
+			for (s++; *s && *s != '"'; s++) {
+				if (*s == '\\' && s[1])
+					s++;
+				sb_addc(&sb, *s);
+			}
+			if (*s == '"')
+				s++;
+		} else {
+			while (*s && *s != ' ')
+				sb_addc(&sb, *s++);
+		}
+		vec_push(&w, xstrdup(sb_str(&sb)));
+	}
+	sb_free(&sb);
+	l->argv = w.v;
+	l->argc = (unsigned)w.n;
+}
+
+/* Finishes the line built in c->sb as a rule of chain. */
+static void doc_line(struct ipt_ctx *c, const char *chain)
+{
+	struct ipt_doc_line l = { .chain = xstrdup(chain), .loc = c->pending_loc };
+
+	l.text = xstrdup(sb_str(c->sb));
+	doc_split(l.text, &l);
+	c->pending_loc = NULL;
+	c->sb->len = 0;
+	if (c->sb->buf)
+		c->sb->buf[0] = '\0';
+	vec_push(&doc_cur(c)->lines, l);
+}
+
+void ipt_doc_free(struct ipt_doc *d)
+{
+	for (size_t i = 0; i < d->tables.n; i++) {
+		struct ipt_doc_table *t = &d->tables.v[i];
+
+		for (size_t j = 0; j < t->chains.n; j++)
+			free(t->chains.v[j].name);
+		for (size_t j = 0; j < t->lines.n; j++) {
+			struct ipt_doc_line *l = &t->lines.v[j];
+
+			for (unsigned k = 0; k < l->argc; k++)
+				free(l->argv[k]);
+			free(l->argv);
+			free(l->chain);
+			free(l->text);
+		}
+		vec_free(&t->chains);
+		vec_free(&t->lines);
+		free(t->name);
+	}
+	vec_free(&d->tables);
+}
+
+void ipt_doc_write(const struct ipt_doc *d, FILE *out, const struct emit_opts *o)
+{
+	for (size_t i = 0; i < d->tables.n; i++) {
+		const struct ipt_doc_table *t = &d->tables.v[i];
+
+		fprintf(out, "*%s\n", t->name);
+		for (size_t j = 0; j < t->chains.n; j++)
+			fprintf(out, ":%s %s [0:0]\n", t->chains.v[j].name,
+				t->chains.v[j].policy ? t->chains.v[j].policy : "-");
+		for (size_t j = 0; j < t->lines.n; j++) {
+			const struct ipt_doc_line *l = &t->lines.v[j];
+
+			if (!l->chain) {
+				fprintf(out, "# %s\n", l->text);
+				continue;
+			}
+			if (l->loc && o && o->locations)
+				fprintf(out, "# %s:%u\n", l->loc->file->path, l->loc->line);
+			fprintf(out, "-A %s%s\n", l->chain, l->text);
+		}
+		fputs("COMMIT\n", out);
+	}
 }
 
 /* ---- values ---------------------------------------------------------------- */
@@ -92,7 +224,7 @@ static void ipt_string(struct strbuf *sb, const char *s)
 /* iptables-save names protocols from its own short list, then from
  * /etc/protocols.  This is Debian netbase's /etc/protocols (IANA keywords),
  * fixed here so the output does not depend on the build host. */
-static const char *ipt_proto_name(uint8_t p)
+const char *ipt_proto_name(uint8_t p)
 {
 	static const struct { uint8_t n; const char *name; } t[] = {
 		{ 1, "icmp" }, { 2, "igmp" }, { 3, "ggp" }, { 4, "ipencap" }, { 5, "st" },
@@ -961,9 +1093,8 @@ static void ipt_stmt(struct ipt_ctx *c, const struct ir_stmt *s)
 
 static void ipt_location(struct ipt_ctx *c, const struct loc *loc)
 {
-	if (!c->o || !c->o->locations || !loc->file)
-		return;
-	sb_addf(c->sb, "# %s:%u\n", loc->file->path, loc->line);
+	if (loc->file)
+		c->pending_loc = loc;
 }
 
 /* One line: -A chain, the matches of this copy, one target. */
@@ -1004,18 +1135,17 @@ static void ipt_line(struct ipt_ctx *c, const struct ir_chain *ch, const struct 
 		/* a REJECT decided in mangle PREROUTING (the ipchains input
 		 * chain): mark the packet and leave mangle; filter INPUT and
 		 * FORWARD reject marked packets first thing (ipt_deferred) */
-		sb_addf(c->sb, "-A %s", name);
 		ipt_builtins(c, r, pk);
 		ipt_modules(c, r, pk);
-		sb_addf(c->sb, " -j MARK --set-xmark 0x%" PRIx32 "/0x%" PRIx32 "\n",
+		sb_addf(c->sb, " -j MARK --set-xmark 0x%" PRIx32 "/0x%" PRIx32,
 			c->rej_bit[r->verdict.u.reject], c->rej_bit[r->verdict.u.reject]);
-		sb_addf(c->sb, "-A %s", name);
+		doc_line(c, name);
 		ipt_builtins(c, r, pk);
 		ipt_modules(c, r, pk);
-		sb_add(c->sb, " -j ACCEPT\n");
+		sb_add(c->sb, " -j ACCEPT");
+		doc_line(c, name);
 		return;
 	}
-	sb_addf(c->sb, "-A %s", name);
 	ipt_builtins(c, r, pk);
 	ipt_modules(c, r, pk);
 	if (stmt)
@@ -1024,7 +1154,7 @@ static void ipt_line(struct ipt_ctx *c, const struct ir_chain *ch, const struct 
 		ipt_rr_line(c, &r->verdict, pk->rr - 1);
 	else
 		ipt_verdict(c, &r->verdict);
-	sb_addc(c->sb, '\n');
+	doc_line(c, name);
 }
 
 static bool stmt_changes_match(const struct ir_stmt *s, const struct ir_match *m)
@@ -1282,11 +1412,11 @@ static void ipt_helpers(struct ipt_ctx *c, const struct ir_ruleset *rs, const ch
 		}
 		for (unsigned i = 0; i < h->nports; i++) {
 			ipt_location(c, &h->loc);
-			sb_addf(c->sb, "-A %s -p %s -m %s --dport ", chain, p, p);
+			sb_addf(c->sb, " -p %s -m %s --dport ", p, p);
 			ipt_range(c->sb, &h->ports[i], ':');
 			sb_add(c->sb, " -j CT --helper");
 			ipt_string(c->sb, h->name);
-			sb_addc(c->sb, '\n');
+			doc_line(c, chain);
 		}
 	}
 }
@@ -1294,28 +1424,40 @@ static void ipt_helpers(struct ipt_ctx *c, const struct ir_ruleset *rs, const ch
 static void ipt_table(struct ipt_ctx *c, const struct ir_ruleset *rs, const struct ir_table *t,
 		      bool helpers)
 {
-	sb_addf(c->sb, "*%s\n", t->name);
+	doc_table(c, t->name);
 	for (const struct ir_chain *ch = t->chains; ch; ch = ch->next) {
 		if (strchr(ch->name, ' ') || strchr(ch->name, '\t') || strchr(ch->name, '\n')) {
 			ipt_error(c, &ch->loc, "chain name '%s' contains white space", ch->name);
 			continue;
 		}
-		if (ch->builtin)
-			sb_addf(c->sb, ":%s %s [0:0]\n", ch->name,
-				ch->policy == IR_POLICY_DROP ? "DROP" : "ACCEPT");
-		else
-			sb_addf(c->sb, ":%s - [0:0]\n", ch->name);
+		doc_chain(c, ch->name, !ch->builtin ? NULL :
+			  ch->policy == IR_POLICY_DROP ? "DROP" : "ACCEPT");
 	}
 	for (const struct ir_chain *ch = t->chains; ch; ch = ch->next) {
 		if (helpers && ch->builtin && (ch->hook == IR_HOOK_PREROUTING ||
 					       ch->hook == IR_HOOK_OUTPUT)) {
-			sb_add(c->sb, "# conntrack helpers (Linux >= 6.0 does not assign them by port)\n");
+			doc_comment(c, helpers_comment);
 			ipt_helpers(c, rs, ch->name);
 		}
 		for (const struct ir_rule *r = ch->rules; r; r = r->next)
 			ipt_rule(c, ch, r);
 	}
-	sb_add(c->sb, "COMMIT\n");
+}
+
+static void ipt_helper_rules(struct ipt_ctx *c, const struct ir_ruleset *rs)
+{
+	doc_comment(c, helpers_comment);
+	ipt_helpers(c, rs, "PREROUTING");
+	ipt_helpers(c, rs, "OUTPUT");
+}
+
+/* The script has no raw rules: a raw table just for the helpers. */
+static void ipt_helper_table(struct ipt_ctx *c, const struct ir_ruleset *rs)
+{
+	doc_table(c, "raw");
+	doc_chain(c, "PREROUTING", "ACCEPT");
+	doc_chain(c, "OUTPUT", "ACCEPT");
+	ipt_helper_rules(c, rs);
 }
 
 /* ---- custom tables ------------------------------------------------------------------
@@ -1347,12 +1489,20 @@ struct ipt_slot {
 	const char *table, *chain;	/* where it goes; table NULL = cannot */
 };
 
-static const char *const ipt_builtins_of[4][6] = {
+static const char *const ipt_builtins_of[4][7] = {
 	{ "filter", "INPUT", "FORWARD", "OUTPUT", NULL, NULL },
 	{ "nat", "PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", NULL },
 	{ "mangle", "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING" },
 	{ "raw", "PREROUTING", "OUTPUT", NULL, NULL, NULL },
 };
+
+const char *const *ipt_table_builtins(const char *table)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(ipt_builtins_of); i++)
+		if (!strcmp(ipt_builtins_of[i][0], table))
+			return &ipt_builtins_of[i][1];
+	return NULL;
+}
 
 static bool table_masquerades(const struct ir_table *t)
 {
@@ -1487,11 +1637,11 @@ static void ipt_deferred(struct ipt_ctx *c, const char *chain)
 		if (!c->rej_bit[k])
 			continue;
 		s = ipt_reject_name(c, (enum ir_reject)k);
-		sb_addf(c->sb, "-A %s -m mark --mark 0x%" PRIx32 "/0x%" PRIx32 " -j REJECT",
-			chain, c->rej_bit[k], c->rej_bit[k]);
+		sb_addf(c->sb, " -m mark --mark 0x%" PRIx32 "/0x%" PRIx32 " -j REJECT",
+			c->rej_bit[k], c->rej_bit[k]);
 		if (s)
 			sb_addf(c->sb, " --reject-with %s", s);
-		sb_addc(c->sb, '\n');
+		doc_line(c, chain);
 	}
 }
 
@@ -1559,7 +1709,7 @@ static void ipt_merged_table(struct ipt_ctx *c, const struct ir_ruleset *rs, uns
 				any = true;
 	if (!any)
 		return;
-	sb_addf(c->sb, "*%s\n", tn);
+	doc_table(c, tn);
 	/* builtins: the iptables table's policy, or DROP from a custom chain */
 	for (unsigned b = 1; b < 6 && ipt_builtins_of[ti][b]; b++) {
 		const char *bn = ipt_builtins_of[ti][b];
@@ -1577,18 +1727,18 @@ static void ipt_merged_table(struct ipt_ctx *c, const struct ir_ruleset *rs, uns
 							  "use -t nft", bn, tn, bn);
 					drop = true;
 				}
-		sb_addf(c->sb, ":%s %s [0:0]\n", bn, drop ? "DROP" : "ACCEPT");
+		doc_chain(c, bn, drop ? "DROP" : "ACCEPT");
 	}
 	if (std)
 		for (const struct ir_chain *ch = std->chains; ch; ch = ch->next)
 			if (!ch->builtin)
-				sb_addf(c->sb, ":%s - [0:0]\n", ch->name);
+				doc_chain(c, ch->name, NULL);
 	for (size_t k = 0; k < ncu; k++) {
 		size_t i = 0;
 
 		for (const struct ir_chain *ch = cu[k].t->chains; ch; ch = ch->next, i++)
 			if (cu[k].user_in[ti][i])
-				sb_addf(c->sb, ":%s - [0:0]\n", ch->name);
+				doc_chain(c, ch->name, NULL);
 	}
 	/* rules: each builtin's own rules, then the custom chains mapped to it */
 	for (unsigned b = 1; b < 6 && ipt_builtins_of[ti][b]; b++) {
@@ -1632,12 +1782,8 @@ static void ipt_merged_table(struct ipt_ctx *c, const struct ir_ruleset *rs, uns
 			c->ipt_table = NULL;
 		}
 	}
-	if (rs->helpers && ti == 3) {
-		sb_add(c->sb, "# conntrack helpers (Linux >= 6.0 does not assign them by port)\n");
-		ipt_helpers(c, rs, "PREROUTING");
-		ipt_helpers(c, rs, "OUTPUT");
-	}
-	sb_add(c->sb, "COMMIT\n");
+	if (rs->helpers && ti == 3)
+		ipt_helper_rules(c, rs);
 }
 
 static void ipt_custom_free(struct ipt_custom *cu, size_t n)
@@ -1720,11 +1866,7 @@ static void ipt_emit_merged(struct ipt_ctx *c, const struct ir_ruleset *rs)
 			std = NULL;
 		if (ti == 3 && rs->helpers && !std) {
 			/* helpers need a raw table even without raw rules */
-			sb_add(c->sb, "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
-			sb_add(c->sb, "# conntrack helpers (Linux >= 6.0 does not assign them by port)\n");
-			ipt_helpers(c, rs, "PREROUTING");
-			ipt_helpers(c, rs, "OUTPUT");
-			sb_add(c->sb, "COMMIT\n");
+			ipt_helper_table(c, rs);
 			continue;
 		}
 		if (ti == 3 && std) {
@@ -1778,46 +1920,57 @@ static void ipt_refuse_maps(struct ipt_ctx *c, const struct ir_ruleset *rs)
 	}
 }
 
-int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
-	     const struct emit_opts *o, struct diag_queue *dq)
+int ipt_build(const struct ir_ruleset *rs, enum ir_family fam, struct diag_queue *dq,
+	      struct ipt_doc *doc)
 {
-	struct strbuf text = { 0 };
-	struct ipt_ctx c = { .o = o, .dq = dq, .sb = &text, .fam = fam };
+	struct strbuf line = { 0 };
+	struct ipt_ctx c = { .dq = dq, .sb = &line, .fam = fam, .doc = doc };
 	bool raw_seen = false;
 	bool helpers = rs->helpers && family_wants_helpers(rs, fam);
 
-	sb_addf(&text, "# generated by masqc");
-	if (o && o->ninputs) {
-		sb_add(&text, " from");
-		for (unsigned i = 0; i < o->ninputs; i++)
-			sb_addf(&text, "%s %s", i ? "," : "", o->inputs[i]);
-	}
-	sb_addc(&text, '\n');
+	memset(doc, 0, sizeof(*doc));
+	doc->fam = fam;
 	ipt_refuse_maps(&c, rs);
-	if (c.err)
-		goto done;	/* what else the map's rules need is moot */
+	if (c.err) {
+		/* what else the map's rules need is moot */
+		sb_free(&line);
+		ipt_doc_free(doc);
+		return c.err;
+	}
 	if (has_custom(rs, fam)) {
 		ipt_emit_merged(&c, rs);
-		goto done;
+	} else {
+		for (const struct ir_table *t = rs->tables; t; t = t->next) {
+			if (t->family != fam)
+				continue;
+			if (strcmp(t->name, "raw") == 0)
+				raw_seen = true;
+			ipt_table(&c, rs, t, helpers && strcmp(t->name, "raw") == 0);
+		}
+		if (helpers && !raw_seen)
+			ipt_helper_table(&c, rs);
 	}
-	for (const struct ir_table *t = rs->tables; t; t = t->next) {
-		if (t->family != fam)
-			continue;
-		if (strcmp(t->name, "raw") == 0)
-			raw_seen = true;
-		ipt_table(&c, rs, t, helpers && strcmp(t->name, "raw") == 0);
-	}
-	if (helpers && !raw_seen) {
-		/* the script has no raw rules: a raw table just for the helpers */
-		sb_add(&text, "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
-		sb_add(&text, "# conntrack helpers (Linux >= 6.0 does not assign them by port)\n");
-		ipt_helpers(&c, rs, "PREROUTING");
-		ipt_helpers(&c, rs, "OUTPUT");
-		sb_add(&text, "COMMIT\n");
-	}
-done:
-	if (c.err == 0)
-		fputs(sb_str(&text), out);
-	sb_free(&text);
+	sb_free(&line);
+	if (c.err)
+		ipt_doc_free(doc);
 	return c.err;
+}
+
+int ipt_emit(const struct ir_ruleset *rs, enum ir_family fam, FILE *out,
+	     const struct emit_opts *o, struct diag_queue *dq)
+{
+	struct ipt_doc doc;
+
+	if (ipt_build(rs, fam, dq, &doc) < 0)
+		return -1;
+	fputs("# generated by masqc", out);
+	if (o && o->ninputs) {
+		fputs(" from", out);
+		for (unsigned i = 0; i < o->ninputs; i++)
+			fprintf(out, "%s %s", i ? "," : "", o->inputs[i]);
+	}
+	fputc('\n', out);
+	ipt_doc_write(&doc, out, o);
+	ipt_doc_free(&doc);
+	return 0;
 }

@@ -10,7 +10,8 @@ Run options:
     --tap                TAP output (one test point per probe x backend, plus
                          one "backends agree" point per scenario)
     --backend B          only this backend (repeatable): nft, apply (masqc
-                         apply + masqc diff), iptables-legacy, iptables-nft,
+                         apply + masqc diff), iptables-legacy, apply-legacy
+                         (the same with --backend iptables-legacy), iptables-nft,
                          none, original (the script itself, with
                          iptables-legacy / ip6tables-legacy)
     --masqc PATH         compiler to use (default: $MASQC, then src/masqc)

@@ -2,7 +2,8 @@
 # run-lab.sh -- `make check` entry point of the masqc lab (TAP on stdout).
 #
 # Runs every scenario in tests/lab/scenarios/ on every backend (nft, apply
-# -- masqc apply then masqc diff --, iptables-legacy, iptables-nft;
+# -- masqc apply then masqc diff --, iptables-legacy, apply-legacy -- the
+# same through libiptc --, iptables-nft;
 # ip6tables-legacy/-nft for the IPv6 half of a script), each in fresh
 # dual-stack network namespaces, and
 # prints one TAP test point per probe x backend plus one "all backends

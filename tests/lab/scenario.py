@@ -13,6 +13,8 @@ topology:
     apply            masqc apply SCRIPT (netlink, one transaction) in the gw
                      ns, state in a per-run temporary directory; then
                      masqc diff SCRIPT must exit 0 (running == compiled)
+    apply-legacy     masqc apply --backend iptables-legacy SCRIPT (libiptc,
+                     one commit per table), the same way; then masqc diff
     none             nothing loaded (lab self-test of the topology)
 
 The iptables backends load each family's output only if it has tables
@@ -47,8 +49,14 @@ ALL_BACKENDS = ("nft", "iptables-legacy", "iptables-nft")
 # instead of `nft -f`, then checked with `masqc diff` (issue 5 item 7).  It
 # joins every scenario that runs on "nft" (after it), unless the scenario
 # says `apply = false`; APPLY_DEFAULT is what a scenario without the key gets.
+# "apply-legacy": the same for the iptables rules, installed by `masqc apply
+# --backend iptables-legacy` (libiptc) instead of iptables-legacy-restore;
+# it joins every scenario that runs on "iptables-legacy", after it, on the
+# same `apply` key.
 APPLY_DEFAULT = True
-KNOWN_BACKENDS = ALL_BACKENDS + ("apply", "none", "original")
+APPLY_BACKENDS = {"apply": ("nft", []),
+                  "apply-legacy": ("iptables-legacy", ["--backend", "iptables-legacy"])}
+KNOWN_BACKENDS = ALL_BACKENDS + tuple(APPLY_BACKENDS) + ("none", "original")
 
 ICMP4_OUTCOMES = tuple("icmp-" + n for n in probes.ICMP_UNREACH_CODES.values())
 ICMP6_OUTCOMES = tuple("icmp6-" + n for n in probes.ICMP6_UNREACH_CODES.values()) + \
@@ -121,9 +129,10 @@ def load_scenario(path):
     sc.setdefault("apply", APPLY_DEFAULT)
     if not isinstance(sc["apply"], bool):
         _fail(path, "apply must be true or false, not %r" % (sc["apply"],))
-    if sc["apply"] and "nft" in sc["backends"] and "apply" not in sc["backends"]:
-        i = sc["backends"].index("nft")
-        sc["backends"] = sc["backends"][:i + 1] + ["apply"] + sc["backends"][i + 1:]
+    for ab, (base, _) in APPLY_BACKENDS.items():
+        if sc["apply"] and base in sc["backends"] and ab not in sc["backends"]:
+            i = sc["backends"].index(base)
+            sc["backends"] = sc["backends"][:i + 1] + [ab] + sc["backends"][i + 1:]
     sc.setdefault("family", "ipv4")
     if sc["family"] not in lab.FAMILIES:
         _fail(path, "family must be one of %s, not %r" % (", ".join(lab.FAMILIES), sc["family"]))
@@ -442,8 +451,16 @@ def compile_backend(sc, backend, opts, workdir, cache):
     if backend == "nft":
         return get("nft")
     if backend == "apply":
-        return compile_apply(sc, opts, get("nft"))
+        return compile_apply(sc, opts, get("nft"), [])
     c4, c6 = get("iptables"), get("ip6tables")
+    if backend == "apply-legacy":
+        if opts.rules_dir or c4.error:
+            return compile_apply(sc, opts, c4, APPLY_BACKENDS[backend][1])
+        if c6.error:
+            return c6
+        return compile_apply(sc, opts, Compiled(path=c4.path, argv=c4.argv,
+                                                sysctl=c4.sysctl or c6.sysctl),
+                             APPLY_BACKENDS[backend][1])
     if opts.rules_dir:
         if c4.error and c6.error:
             return Compiled(error="%s (and no %s.ip6t)" % (c4.error, sc["name"]))
@@ -456,20 +473,21 @@ def compile_backend(sc, backend, opts, workdir, cache):
                     argv=c4.argv, sysctl=c4.sysctl or c6.sysctl)
 
 
-def compile_apply(sc, opts, nft):
-    """The apply backend: the nft compile (shared with the nft backend) must
-    have succeeded -- a script masqc refuses cannot be applied either, and
-    its sysctl fragment is what apply will write, checked before it runs --
-    plus the argv apply and diff take."""
+def compile_apply(sc, opts, comp, backend_args):
+    """The apply backends: the compile they mirror (nft, or iptables for
+    apply-legacy; shared with that backend) must have succeeded -- a script
+    masqc refuses cannot be applied either, and its sysctl fragment is what
+    apply will write, checked before it runs -- plus the argv apply and
+    diff take (backend_args: --backend ...)."""
     if opts.rules_dir:
-        return Compiled(error="the apply backend compiles the script itself; "
-                        "it cannot load prepared rulesets (--rules-dir)")
-    if nft.error:
-        return nft
+        return Compiled(error="the apply backends compile the script themselves; "
+                        "they cannot load prepared rulesets (--rules-dir)")
+    if comp.error:
+        return comp
     script = os.path.abspath(ruleset_path(sc, opts))
-    masqc = os.path.abspath(nft.argv[0])
-    return Compiled(path=nft.path, argv=nft.argv, sysctl=nft.sysctl,
-                    apply_argv=[masqc] + masqc_options(sc, script) + [script])
+    masqc = os.path.abspath(comp.argv[0])
+    return Compiled(path=comp.path, argv=comp.argv, sysctl=comp.sysctl,
+                    apply_argv=[masqc] + backend_args + masqc_options(sc, script) + [script])
 
 
 # --wait: the legacy xtables lock is a file, shared by every namespace on
@@ -563,8 +581,8 @@ def masqc_complaint(r):
     return (text or r.stderr.strip())[-1500:]
 
 
-def apply_rules(topo, comp, workdir, tag):
-    """The apply backend: `masqc apply` in the gateway namespace, then
+def apply_rules(topo, backend, comp, workdir, tag):
+    """The apply backends: `masqc apply` in the gateway namespace, then
     `masqc diff`, which must find the running ruleset equal to the compiled
     one (exit 0); any other exit fails the run.  masqc keeps its state
     (generations, lock) in a fresh directory under the work directory:
@@ -602,14 +620,18 @@ def apply_rules(topo, comp, workdir, tag):
                         fn[len("/proc/sys/"):].replace("/", "."), " ".join(got), value))
     dump = os.path.join(workdir, "%s.loaded.txt" % tag)
     with open(dump, "w") as f:
-        f.write(topo.exec("gw", ["nft", "list", "ruleset"], check=False).stdout)
+        if backend == "apply-legacy":
+            for save in ("iptables-legacy-save", "ip6tables-legacy-save"):
+                f.write("# %s\n%s" % (save, topo.exec("gw", [save], check=False).stdout))
+        else:
+            f.write(topo.exec("gw", ["nft", "list", "ruleset"], check=False).stdout)
     return arte + [dump]
 
 
 def load_compiled(topo, backend, comp, workdir, tag):
     """Sysctls, then rules, of a Compiled; returns the artefact paths."""
-    if backend == "apply":
-        return apply_rules(topo, comp, workdir, tag)
+    if backend in APPLY_BACKENDS:
+        return apply_rules(topo, backend, comp, workdir, tag)
     arte = []
     if comp.sysctl:
         apply_sysctls(topo, comp.sysctl)
@@ -732,7 +754,7 @@ def backends_for(sc, opts):
     scenario without a ruleset only ever runs on "none")."""
     if not opts.backends:
         # apply needs the script itself, not a prepared ruleset
-        return [b for b in sc["backends"] if not (opts.rules_dir and b == "apply")]
+        return [b for b in sc["backends"] if not (opts.rules_dir and b in APPLY_BACKENDS)]
     if "ruleset" not in sc:
         return [b for b in sc["backends"] if b in opts.backends]
     return [b for b in opts.backends if b != "none"]
