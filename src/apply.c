@@ -1024,17 +1024,14 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	    sources_write(tmp, &bd->c.ss) < 0 ||
 	    gen_meta_write(tmp, &m) < 0)
 		goto out_rm;
-	/* Recorded: the IR (the sysctls aside) is not needed by the nft
-	 * commit, which needs room for the serialised batch (tens of MB at
-	 * 100k rules).  Its memory goes back to the system only when
-	 * trimmed.  The iptables-legacy entries point into the IR for the
-	 * locations of refused rules: kept. */
+	/* Recorded: the IR (the sysctls aside) is not needed by the commit,
+	 * which needs room for the serialised batch (tens of MB at 100k
+	 * rules) or the iptables-legacy snapshots.  Its memory goes back to
+	 * the system only when trimmed. */
 	sysctls_of(bd->c.rs, &set);
-	if (bd->kb == KB_NFT) {
-		ir_ruleset_free(bd->c.rs);
-		bd->c.rs = NULL;
-		heap_trim();
-	}
+	ir_ruleset_free(bd->c.rs);
+	bd->c.rs = NULL;
+	heap_trim();
 
 	phase_mark("record generation");
 	if (build_commit(bd, false) < 0) {

@@ -32,7 +32,8 @@ int nft_emit(const struct ir_ruleset *rs, FILE *out, const struct emit_opts *o,
  * a rule of `chain` (NULL: a comment, text only) as the text that follows
  * "-A chain" in iptables-save output, and as that text's words with the
  * quotes removed (the argv iptables' extension parsers take).  loc: the
- * first line of an IR rule carries the rule's location.  Both ipt_emit()
+ * first line of an IR rule carries a copy of the rule's location, owned by
+ * the doc (which may outlive the IR).  Both ipt_emit()
  * and the libiptc backend (iptc.h) consume it. */
 struct ipt_doc_chain {
 	char *name;

@@ -142,7 +142,16 @@ static void doc_split(const char *s, struct ipt_doc_line *l)
 /* Finishes the line built in c->sb as a rule of chain. */
 static void doc_line(struct ipt_ctx *c, const char *chain)
 {
-	struct ipt_doc_line l = { .chain = xstrdup(chain), .loc = c->pending_loc };
+	struct ipt_doc_line l = { .chain = xstrdup(chain) };
+
+	/* the doc's own copy: it may outlive the IR (apply frees the IR
+	 * before the commit, whose refusals are reported at these) */
+	if (c->pending_loc) {
+		struct loc *copy = xmalloc(sizeof(*copy));
+
+		*copy = *c->pending_loc;
+		l.loc = copy;
+	}
 
 	l.text = xstrdup(sb_str(c->sb));
 	doc_split(l.text, &l);
@@ -168,6 +177,7 @@ void ipt_doc_free(struct ipt_doc *d)
 			free(l->argv);
 			free(l->chain);
 			free(l->text);
+			free((struct loc *)l->loc);
 		}
 		vec_free(&t->chains);
 		vec_free(&t->lines);
