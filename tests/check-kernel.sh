@@ -45,17 +45,10 @@ iptables -t raw -A PREROUTING -p tcp --dport 2121 -j CT --helper no-such-helper
 S
 chmod 644 ./*.sh
 
-run() {	# $1 expected status, $2 description, command...
-	local want=$1 d=$2 rc
+run() {	# $1 expected status, $2 description, command... (lib.sh expect_rc)
+	local want=$1 d=$2
 	shift 2
-	"$@" >out 2>err
-	rc=$?
-	if [ "$rc" = "$want" ]; then
-		tap_ok "$d"
-	else
-		tap_not_ok "$d (exit $rc, want $want)"
-		grep -v ': note: ' err | head -n 20 | tap_diag
-	fi
+	expect_rc "$d" "$want" "$@"
 }
 
 run 0 "a good ruleset: exit 0" "${NS[@]}" bash -c '"$0" check --kernel good.sh && echo "-- listing --" && { ! command -v nft >/dev/null || nft list ruleset; }' "$MASQC"
