@@ -304,7 +304,8 @@ static void render_set_body(struct strbuf *sb, struct nftnl_set *s, unsigned fla
 	 * state, like counters: what the rules learned, not what was loaded */
 	if (!(sflags & NFT_SET_EVAL))
 		nftnl_set_elem_foreach(s, render_elem_cb, &el);
-	qsort(el.v.v, el.v.n, sizeof(el.v.v[0]), elem_line_cmp);
+	if (el.v.n)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(el.v.v, el.v.n, sizeof(el.v.v[0]), elem_line_cmp);
 	sb_add(sb, " {");
 	for (size_t i = 0; i < el.v.n; i++) {
 		sb_addf(sb, "%s%s", i ? ", " : " ", el.v.v[i]);
@@ -363,7 +364,8 @@ static void keyed_index_build(struct keyed_index *ki, struct nftnl_set *s)
 
 	ki->s = s;
 	nftnl_set_elem_foreach(s, keyed_collect_cb, &v);
-	qsort(v.v, v.n, sizeof(v.v[0]), keyed_elem_cmp);
+	if (v.n)
+		qsort(v.v, v.n, sizeof(v.v[0]), keyed_elem_cmp);
 	for (size_t i = 0; i < v.n; i++)
 		if (!v.v[i].end && key_id(v.v[i].key) > max)
 			max = key_id(v.v[i].key);
@@ -1482,7 +1484,8 @@ static void ranges_merge(struct nl_set_build *bs)
 	size_t n = 0;
 
 	elem_cmp_len = (int)klen;
-	qsort(bs->v.v, bs->v.n, sizeof(bs->v.v[0]), elem_cmp);
+	if (bs->v.n)
+		qsort(bs->v.v, bs->v.n, sizeof(bs->v.v[0]), elem_cmp);
 	for (size_t i = 0; i < bs->v.n;) {
 		struct nl_elem cur = bs->v.v[i];
 		size_t j = i + 1;
