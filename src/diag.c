@@ -168,6 +168,8 @@ void diag_sort(struct diag_queue *q)
 		qsort(q->v, q->n, sizeof(*q->v), diag_cmp);
 }
 
+bool diag_quiet;
+
 void diag_print(struct diag_queue *q, FILE *out, bool color)
 {
 	size_t i, shown = 0, hidden = 0;
@@ -177,6 +179,8 @@ void diag_print(struct diag_queue *q, FILE *out, bool color)
 	for (i = 0; i < q->n; i++) {
 		const struct diag *d = &q->v[i];
 
+		if (diag_quiet && d->level == DIAG_NOTE)
+			continue;
 		if (prev && diag_same(prev, d))
 			continue;
 		prev = d;

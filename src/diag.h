@@ -48,8 +48,11 @@ int diag_vadd(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
 #define diag_note(q, loc, ...)    diag_add((q), DIAG_NOTE, (loc), NULL, __VA_ARGS__)
 
 /* Print everything queued (sorted by file, line, col, seq; duplicates
- * removed), with source line and caret. color: ANSI colours. */
+ * removed), with source line and caret. color: ANSI colours.  With
+ * diag_quiet set (masqc -q) the notes are left out; warnings and errors,
+ * with their hints, are not. */
 void diag_print(struct diag_queue *q, FILE *out, bool color);
+extern bool diag_quiet;
 bool diag_has_errors(const struct diag_queue *q);
 /* Sorts the queue as diag_print does (file, line, column, queue order). */
 void diag_sort(struct diag_queue *q);

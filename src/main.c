@@ -55,6 +55,7 @@ static void usage(FILE *out)
 	      "      --sysctl-out FILE      write the script's sysctls as a sysctl.d fragment\n"
 	      "      --strict               warnings are errors; unknown commands are errors\n"
 	      "      --no-locations         no '# file:line' comment before each rule\n"
+	      "  -q, --quiet                no notes on stderr (warnings and errors stay)\n"
 	      "      --legacy-generation 2.0|2.2|2.4|auto  kernel whose ipfwadm/ipchains\n"
 	      "                             behaviour to reproduce (default auto: 2.0 for\n"
 	      "                             ipfwadm, 2.2 for ipchains)\n"
@@ -87,6 +88,7 @@ static int parse_options(int argc, char **argv, struct cli *o)
 		{ "sysctl-out", required_argument, NULL, O_SYSCTL },
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "no-locations", no_argument, NULL, O_NOLOC },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "legacy-generation", required_argument, NULL, O_LEGACY },
 		{ "kernel", no_argument, NULL, O_KERNEL },
 		{ "confirm", required_argument, NULL, O_CONFIRM },
@@ -103,7 +105,7 @@ static int parse_options(int argc, char **argv, struct cli *o)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:o:D:a:6h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:o:D:a:6qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!strcmp(optarg, "nft") || !strcmp(optarg, "nftables"))
@@ -155,6 +157,9 @@ static int parse_options(int argc, char **argv, struct cli *o)
 			break;
 		case O_NOLOC:
 			o->locations = false;
+			break;
+		case 'q':
+			diag_quiet = true;
 			break;
 		case O_LEGACY:
 			if (!strcmp(optarg, "2.0"))

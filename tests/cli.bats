@@ -285,3 +285,18 @@ EOF2
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 }
+
+@test "-q hides the notes, not the warnings" {
+	cat >legacy.sh <<'EOF'
+/sbin/depmod -a
+ipchains -A output -i eth0 -s 192.168.0.0/24 -j REJECT
+EOF
+	run "$MASQC" check legacy.sh
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": note: depmod is not part of the ruleset"* ]]
+	[[ "$output" == *": warning: REJECT in the output chain becomes DROP"* ]]
+	run "$MASQC" check -q legacy.sh
+	[ "$status" -eq 0 ]
+	[[ "$output" != *": note: depmod"* ]]
+	[[ "$output" == *": warning: REJECT in the output chain becomes DROP"* ]]
+}
