@@ -605,15 +605,38 @@ static void render_obj(struct strbuf *sb, const struct nl_table *t, struct nftnl
 	sb_addc(sb, '\n');
 }
 
+/* Where nl_render_stream() hands its text, a piece at a time. */
+struct render_sink {
+	int (*out)(const char *s, size_t n, void *arg);
+	void *arg;
+	int err;
+};
+
+#define RENDER_PIECE (1 << 20)
+
+/* Hands sb's whole lines to the sink, if there is one. */
+static void render_flush(struct strbuf *sb, struct render_sink *snk)
+{
+	if (!snk || !sb->len)
+		return;
+	if (!snk->err)
+		snk->err = snk->out(sb->buf, sb->len, snk->arg);
+	sb->len = 0;
+	sb->buf[0] = '\0';
+}
+
 static void render_rules(struct strbuf *sb, const struct nl_table *t, unsigned flags,
-			 size_t from, size_t to)
+			 size_t from, size_t to, struct render_sink *snk)
 {
 	struct keyed_index *ki = NULL;
 	size_t nki = 0;
 	struct render_rule_ctx rc = { sb, t, flags, &ki, &nki, -1 };
 
-	for (size_t j = from; j < to; j++)
+	for (size_t j = from; j < to; j++) {
 		render_rule(&rc, t->rules.v[j].r);
+		if (snk && sb->len >= RENDER_PIECE)
+			render_flush(sb, snk);
+	}
 	keyed_index_free(ki, nki);
 }
 
@@ -630,39 +653,40 @@ static void *render_rules_part(void *arg)
 {
 	struct rules_part *p = arg;
 
-	render_rules(&p->sb, p->t, p->flags, p->from, p->to);
+	render_rules(&p->sb, p->t, p->flags, p->from, p->to, NULL);
 	return NULL;
 }
 
-char *nl_render(const struct nl_ruleset *rs, unsigned flags)
+/* The rendering into sb; with a sink, handed to it in pieces of whole
+ * lines (and not threaded). */
+static void render_all(const struct nl_ruleset *rs, unsigned flags, struct strbuf *sb,
+		       struct render_sink *snk)
 {
-	struct strbuf sb = { 0 };
-
 	for (size_t i = 0; i < rs->tables.n; i++) {
 		const struct nl_table *t = &rs->tables.v[i];
 
 		if (!t->t)
 			continue;
-		sb_addf(&sb, "table %s %s", nl_family_name(t->family), NL_TABLE);
+		sb_addf(sb, "table %s %s", nl_family_name(t->family), NL_TABLE);
 		if (nftnl_table_is_set(t->t, NFTNL_TABLE_FLAGS) &&
 		    nftnl_table_get_u32(t->t, NFTNL_TABLE_FLAGS))
-			sb_addf(&sb, " flags 0x%" PRIx32, nftnl_table_get_u32(t->t, NFTNL_TABLE_FLAGS));
-		sb_addc(&sb, '\n');
+			sb_addf(sb, " flags 0x%" PRIx32, nftnl_table_get_u32(t->t, NFTNL_TABLE_FLAGS));
+		sb_addc(sb, '\n');
 		for (size_t j = 0; j < t->objs.n; j++)
-			render_obj(&sb, t, t->objs.v[j].o);
+			render_obj(sb, t, t->objs.v[j].o);
 		for (size_t j = 0; j < t->sets.n; j++) {
 			struct nftnl_set *s = t->sets.v[j].s;
 
 			if ((nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) ||
 			    (flags & NL_RENDER_INLINE_SETS))
 				continue;
-			sb_addf(&sb, "set %s %s %s ", nl_family_name(t->family), NL_TABLE,
+			sb_addf(sb, "set %s %s %s ", nl_family_name(t->family), NL_TABLE,
 				nftnl_set_get_str(s, NFTNL_SET_NAME));
-			render_set_body(&sb, s, flags);
-			sb_addc(&sb, '\n');
+			render_set_body(sb, s, flags);
+			sb_addc(sb, '\n');
 		}
 		for (size_t j = 0; j < t->chains.n; j++)
-			render_chain(&sb, t, t->chains.v[j].c);
+			render_chain(sb, t, t->chains.v[j].c);
 		{
 			struct rules_part tail = { .t = t, .flags = flags, .to = t->rules.n };
 			size_t half = t->rules.n;
@@ -670,22 +694,41 @@ char *nl_render(const struct nl_ruleset *rs, unsigned flags)
 			bool threaded = false;
 
 			/* the second half of a big table in a thread of its own */
-			if ((flags & NL_RENDER_THREADED) && t->rules.n >= 20000) {
+			if ((flags & NL_RENDER_THREADED) && !snk && t->rules.n >= 20000) {
 				half = t->rules.n / 2;
 				tail.from = half;
 				threaded = pthread_create(&th, NULL, render_rules_part, &tail) == 0;
 				if (!threaded)
 					half = t->rules.n;
 			}
-			render_rules(&sb, t, flags, 0, half);
+			render_rules(sb, t, flags, 0, half, snk);
 			if (threaded) {
 				pthread_join(th, NULL);
-				sb_addn(&sb, sb_str(&tail.sb), tail.sb.len);
+				sb_addn(sb, sb_str(&tail.sb), tail.sb.len);
 				sb_free(&tail.sb);
 			}
 		}
 	}
+}
+
+char *nl_render(const struct nl_ruleset *rs, unsigned flags)
+{
+	struct strbuf sb = { 0 };
+
+	render_all(rs, flags, &sb, NULL);
 	return sb_steal(&sb);
+}
+
+int nl_render_stream(const struct nl_ruleset *rs, unsigned flags,
+		     int (*out)(const char *s, size_t n, void *arg), void *arg)
+{
+	struct strbuf sb = { 0 };
+	struct render_sink snk = { out, arg, 0 };
+
+	render_all(rs, flags, &sb, &snk);
+	render_flush(&sb, &snk);
+	sb_free(&sb);
+	return snk.err;
 }
 
 /* ---- reading the running ruleset ---------------------------------------------------- */
@@ -3722,6 +3765,10 @@ static struct nl_batch *batch_build(const struct ir_ruleset *rs, unsigned flags,
  * second), with its own diagnostics queue. */
 struct emit_check {
 	const struct ir_ruleset *rs;
+	const struct emit_opts *eo;	/* with text: kept (nl_batch_build_text) */
+	char *text;
+	size_t len;
+	bool keep;
 	struct diag_queue dq;
 	int err;
 };
@@ -3729,15 +3776,17 @@ struct emit_check {
 static void *emit_check_run(void *arg)
 {
 	struct emit_check *ec = arg;
-	FILE *null = fopen("/dev/null", "w");
+	FILE *out = ec->keep ? open_memstream(&ec->text, &ec->len) : fopen("/dev/null", "w");
 
-	if (!null) {
-		ec->err = diag_error(&ec->dq, &loc_internal, "cannot open /dev/null: %s",
-				     strerror(errno));
+	if (!out) {
+		ec->err = diag_error(&ec->dq, &loc_internal, "cannot open %s: %s",
+				     ec->keep ? "a memory stream" : "/dev/null", strerror(errno));
 		return NULL;
 	}
-	ec->err = nft_emit(ec->rs, null, NULL, &ec->dq);
-	fclose(null);
+	ec->err = nft_emit(ec->rs, out, ec->eo, &ec->dq);
+	if (fclose(out) != 0 && ec->err >= 0)
+		ec->err = diag_error(&ec->dq, &loc_internal, "cannot write the nft text: %s",
+				     strerror(errno));
 	return NULL;
 }
 
@@ -3752,12 +3801,49 @@ static void diag_append(struct diag_queue *dst, struct diag_queue *src)
 struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 				struct diag_queue *dq)
 {
-	struct emit_check ec = { .rs = rs, .dq = { .werror = dq->werror } };
-	struct diag_queue bdq = { .werror = dq->werror };
+	return nl_batch_build_text(rs, flags, dq, NULL, NULL, NULL);
+}
+
+/* The batch builder, in a thread of its own: its objects then come from
+ * that thread's malloc arena, not interleaved with the IR's pages, so
+ * that the IR, once freed, can go back to the system page by page
+ * (apply frees it while the commit's wire buffer is built). */
+struct batch_job {
+	const struct ir_ruleset *rs;
+	unsigned flags;
+	struct diag_queue dq;
 	struct nl_batch *b;
-	bool keyed, too_many;
+};
+
+static void *batch_job_run(void *arg)
+{
+	struct batch_job *j = arg;
+	bool keyed = j->flags & NL_BUILD_KEYED_SETS, too_many;
+
+	j->b = batch_build(j->rs, j->flags, keyed, &j->dq, &too_many);
+	/* too many anonymous sets: build again, keyed (see lookup_nl) */
+	if (j->b && too_many && !keyed &&
+	    !(j->flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS))) {
+		bool werror = j->dq.werror;
+
+		nl_batch_free(j->b);
+		diag_queue_free(&j->dq);
+		j->dq = (struct diag_queue){ .werror = werror };
+		j->b = batch_build(j->rs, j->flags, true, &j->dq, &too_many);
+	}
+	return NULL;
+}
+
+struct nl_batch *nl_batch_build_text(const struct ir_ruleset *rs, unsigned flags,
+				     struct diag_queue *dq, const struct emit_opts *eo,
+				     char **text, size_t *len)
+{
+	struct emit_check ec = { .rs = rs, .eo = eo, .keep = text != NULL,
+				 .dq = { .werror = dq->werror } };
+	struct batch_job j = { .rs = rs, .dq = { .werror = dq->werror } };
+	struct nl_batch *b;
 	pthread_t th;
-	bool threaded = pthread_create(&th, NULL, emit_check_run, &ec) == 0;
+	bool threaded;
 
 	/* tests only: keyed sets whatever the size, so the lab can check
 	 * their traffic in every scenario */
@@ -3767,30 +3853,33 @@ struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 		if (e && *e == '1' && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS)))
 			flags |= NL_BUILD_KEYED_SETS;
 	}
-	keyed = flags & NL_BUILD_KEYED_SETS;
-	b = batch_build(rs, flags, keyed, &bdq, &too_many);
-	/* too many anonymous sets: build again, keyed (see lookup_nl) */
-	if (b && too_many && !keyed && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS))) {
-		nl_batch_free(b);
-		diag_queue_free(&bdq);
-		bdq = (struct diag_queue){ .werror = dq->werror };
-		b = batch_build(rs, flags, true, &bdq, &too_many);
-	}
-	if (threaded) {
+	j.flags = flags;
+	threaded = pthread_create(&th, NULL, batch_job_run, &j) == 0;
+	emit_check_run(&ec);
+	if (threaded)
 		pthread_join(th, NULL);
-		/* what the thread freed stays in its own arena otherwise */
-		heap_trim();
-	} else {
-		emit_check_run(&ec);
-	}
+	else
+		batch_job_run(&j);
+	/* what the check freed goes back */
+	heap_trim();
+	b = j.b;
 	diag_append(dq, &ec.dq);
 	if (ec.err < 0) {
 		/* the text backend's words, not the batch builder's */
 		nl_batch_free(b);
-		diag_queue_free(&bdq);
+		diag_queue_free(&j.dq);
+		free(ec.text);
 		return NULL;
 	}
-	diag_append(dq, &bdq);
+	diag_append(dq, &j.dq);
+	if (!b) {
+		free(ec.text);
+		return NULL;
+	}
+	if (text) {
+		*text = ec.text;
+		*len = ec.len;
+	}
 	return b;
 }
 
