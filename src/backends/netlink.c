@@ -464,6 +464,232 @@ static void render_lookup(struct render_rule_ctx *rc, struct nftnl_expr *e)
 	}
 }
 
+/* ---- the commonest expressions, formatted here ------------------------- */
+
+/* payload loads, cmp, meta loads and immediates are nine in ten of a big
+ * ruleset's expressions, and libnftnl's snprintf (a printf per field) is
+ * half of a rendering's time.  The text must stay libnftnl's to the byte
+ * (recorded generations hold a hash of it), so each shape (payload base,
+ * cmp op, meta key, verdict; what the text's words depend on) is checked
+ * against libnftnl the first time it is met in a process: a shape whose
+ * text differs -- another libnftnl version -- is left to libnftnl.  The
+ * names (meta keys, verdicts) are taken from libnftnl's own text.
+ * MASQC_TEST_RENDER_LIBNFTNL=1 (tests): libnftnl for everything. */
+enum fx_kind { FX_PAYLOAD, FX_CMP, FX_META, FX_IMM_DATA, FX_IMM_VERDICT, FX_KINDS };
+#define FX_SHAPES 64
+#define FX_NAME 24
+
+static unsigned char fx_state[FX_KINDS][FX_SHAPES];	/* 0 unseen, 1 same, 2 differs */
+static char fx_name[FX_KINDS][FX_SHAPES][FX_NAME];
+static pthread_mutex_t fx_mu = PTHREAD_MUTEX_INITIALIZER;
+static int fx_off = -1;
+
+struct fx_buf {
+	char *p;
+	size_t n, cap;
+	bool over;
+};
+
+static void fx_str(struct fx_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (b->n + n >= b->cap) {
+		b->over = true;
+		return;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void fx_u32(struct fx_buf *b, uint32_t v)
+{
+	char t[12];
+	int i = sizeof(t) - 1;
+
+	t[i] = '\0';
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fx_str(b, t + i);
+}
+
+/* "0x%.8x " per 32-bit word of the data, as libnftnl writes a value */
+static void fx_words(struct fx_buf *b, const void *data, uint32_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *d = data;
+
+	for (uint32_t i = 0; i < (len + 3) / 4; i++) {
+		uint32_t w = 0;
+		char t[12] = "0x";
+
+		memcpy(&w, d + 4 * i, len - 4 * i >= 4 ? 4 : len - 4 * i);
+		for (int k = 0; k < 8; k++)
+			t[2 + k] = hex[(w >> (28 - 4 * k)) & 0xf];
+		t[10] = ' ';
+		t[11] = '\0';
+		fx_str(b, t);
+	}
+}
+
+static const char *const fx_cmp_ops[] = { "eq", "neq", "lt", "lte", "gt", "gte" };
+static const char *const fx_bases[] = { "link", "network", "transport" };
+
+/* A name between two words of libnftnl's text, into fx_name[k][shape]. */
+static void fx_learn(enum fx_kind k, unsigned shape, const char *text, const char *before,
+		     const char *after)
+{
+	const char *s = strstr(text, before), *e;
+
+	if (!s)
+		return;
+	s += strlen(before);
+	e = after ? strstr(s, after) : s + strcspn(s, " ");
+	if (e && e > s && (size_t)(e - s) < FX_NAME) {
+		memcpy(fx_name[k][shape], s, (size_t)(e - s));
+		fx_name[k][shape][e - s] = '\0';
+	}
+}
+
+/* Our text of e into b; the kind and shape it is; false when not ours. */
+static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, enum fx_kind *k,
+		      unsigned *shape, bool learning)
+{
+	const void *d;
+	uint32_t len = 0;
+
+	if (!strcmp(name, "payload")) {
+		uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG) || base >= 3)
+			return false;
+		*k = FX_PAYLOAD, *shape = base;
+		fx_str(b, "load ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN));
+		fx_str(b, "b @ ");
+		fx_str(b, fx_bases[base]);
+		fx_str(b, " header + ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET));
+		fx_str(b, " => reg ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG));
+		fx_str(b, " ");
+		return true;
+	}
+	if (!strcmp(name, "cmp")) {
+		uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+
+		d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+		if (op >= 6 || !d)
+			return false;
+		*k = FX_CMP, *shape = op;
+		fx_str(b, fx_cmp_ops[op]);
+		fx_str(b, " reg ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG));
+		fx_str(b, " ");
+		fx_words(b, d, len);
+		return true;
+	}
+	if (!strcmp(name, "meta")) {
+		uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG) ||
+		    !nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) || key >= FX_SHAPES)
+			return false;
+		*k = FX_META, *shape = key;
+		if (learning)
+			return true;
+		fx_str(b, "load ");
+		fx_str(b, fx_name[FX_META][key]);
+		fx_str(b, " => reg ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG));
+		fx_str(b, " ");
+		return true;
+	}
+	if (!strcmp(name, "immediate")) {
+		fx_str(b, "reg ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG));
+		fx_str(b, " ");
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) {
+			d = nftnl_expr_get(e, NFTNL_EXPR_IMM_DATA, &len);
+			if (!d)
+				return false;
+			*k = FX_IMM_DATA, *shape = 0;
+			fx_words(b, d, len);
+			return true;
+		}
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+			int32_t v = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+
+			if (v < -16 || v > 16)
+				return false;
+			*k = FX_IMM_VERDICT, *shape = (unsigned)(v + 16);
+			if (learning)
+				return true;
+			fx_str(b, fx_name[FX_IMM_VERDICT][*shape]);
+			if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
+				fx_str(b, " -> ");
+				fx_str(b, nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
+			}
+			fx_str(b, " ");
+			return true;
+		}
+	}
+	return false;
+}
+
+/* e's text (libnftnl's) into buf[size]. */
+static void expr_text(struct nftnl_expr *e, const char *name, char *buf, size_t size)
+{
+	struct fx_buf b = { buf, 0, size, false };
+	enum fx_kind k;
+	unsigned shape;
+	unsigned char st;
+
+	if (fx_off < 0) {
+		const char *env = getenv("MASQC_TEST_RENDER_LIBNFTNL");
+
+		fx_off = env && *env == '1';
+	}
+	buf[0] = '\0';
+	if (fx_off || !fx_format(e, name, &b, &k, &shape, true) || b.over)
+		goto libnftnl;
+	st = __atomic_load_n(&fx_state[k][shape], __ATOMIC_ACQUIRE);
+	if (st == 1) {
+		b.n = 0;
+		buf[0] = '\0';
+		if (fx_format(e, name, &b, &k, &shape, false) && !b.over)
+			return;
+		goto libnftnl;
+	}
+	if (st == 0) {
+		/* the first of its shape: learn its names, compare the texts */
+		char ref[1024];
+
+		nftnl_expr_snprintf(ref, sizeof(ref), e, NFTNL_OUTPUT_DEFAULT, 0);
+		pthread_mutex_lock(&fx_mu);
+		if (fx_state[k][shape] == 0) {
+			if (k == FX_META)
+				fx_learn(k, shape, ref, "load ", " => reg ");
+			else if (k == FX_IMM_VERDICT)
+				fx_learn(k, shape, strchr(ref + 4, ' ') ? strchr(ref + 4, ' ') : ref, " ",
+					 nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN) ? " -> " : NULL);
+			b.n = 0;
+			buf[0] = '\0';
+			__atomic_store_n(&fx_state[k][shape],
+					 fx_format(e, name, &b, &k, &shape, false) && !b.over &&
+					 !strcmp(buf, ref) ? 1 : 2, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&fx_mu);
+		snprintf(buf, size, "%s", ref);
+		return;
+	}
+libnftnl:
+	nftnl_expr_snprintf(buf, size, e, NFTNL_OUTPUT_DEFAULT, 0);
+}
+
 static void render_expr(struct render_rule_ctx *rc, struct nftnl_expr *e)
 {
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
@@ -486,7 +712,7 @@ static void render_expr(struct render_rule_ctx *rc, struct nftnl_expr *e)
 			memmove(t, t + strlen("timeout 0ms "), strlen(t + strlen("timeout 0ms ")) + 1);
 		sb_addf(rc->sb, "%s %s", name, buf);
 	} else {
-		nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+		expr_text(e, name, buf, sizeof(buf));
 		sb_add(rc->sb, name);
 		sb_addc(rc->sb, ' ');
 		sb_add(rc->sb, buf);
