@@ -8,6 +8,31 @@
  * applies the batch as one transaction, so a refused object changes
  * nothing and the generation is thrown away.
  *
+ * With the nft backend the recording runs beside the commit (install,
+ * record_gen): at 100k rules the commit is most of a second of kernel
+ * time on one core, and rendering the batch, hashing and writing the
+ * files take about half that on the other.  The generation goes to
+ * gen/N.tmp and is renamed to gen/N, and made current, only when both the
+ * commit and the writing succeeded: a refused batch leaves the previous
+ * ruleset and no generation.  Writing can now fail after the kernel took
+ * the ruleset (a full disk): apply says the ruleset is loaded and
+ * generation N is not recorded, exits 2, and with --confirm (whose
+ * watcher needs a generation to go back from) puts the previous one back.
+ * The ruleset.nft text is the one the batch's own check writes (nft_emit,
+ * beside the batch build); the rendering goes to its file in pieces,
+ * hashed on the way, never whole in memory; the IR is freed while the
+ * wire buffer is built, in address order so that its pages go back as
+ * it goes (the apply peak has a bar: IR, batch objects, the text and the
+ * wire buffer are never all in memory at once).
+ *
+ * Crash safety is unchanged: each file of a generation is fsynced before
+ * the rename, and `current` is replaced atomically (write_file_atomic)
+ * after it, so after a crash gen/N is either whole or absent (a stale
+ * gen/N.tmp is removed by the next apply), and `current` names a whole
+ * generation.  A crash between the commit and the rename leaves the new
+ * ruleset in the kernel with the previous generation current, as a
+ * failed record does: `masqc diff` shows it, `rollback` or `apply` fixes it.
+ *
  * What a generation keeps, and why.  To put an old ruleset back without
  * the original scripts, a generation stores every file the compile read
  * (the scripts and whatever they sourced) and the options that shaped it,
