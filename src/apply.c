@@ -983,6 +983,46 @@ static unsigned next_gen_id(void)
 	return next;
 }
 
+/* dir/name, a text file for people (the mode fopen gives), filled by
+ * fill(f, arg), synced; 0, or -1 with a message. */
+static int text_file(const char *dir, const char *name, void (*fill)(FILE *f, void *arg),
+		     void *arg)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	int r = -1;
+
+	if (f) {
+		fill(f, arg);
+		r = !ferror(f) && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+		if (fclose(f) != 0)
+			r = -1;
+	}
+	if (r < 0)
+		fprintf(stderr, "masqc: cannot write %s: %s\n", p, strerror(errno));
+	free(p);
+	return r;
+}
+
+struct emit_job {
+	const struct build *bd;
+	int fam;			/* -1: nft */
+	const struct compile_opts *co;
+	struct diag_queue *dq;
+};
+
+static void emit_fill(FILE *f, void *arg)
+{
+	const struct emit_job *j = arg;
+	struct emit_opts eo = { .locations = true, .inputs = j->co->scripts,
+				.ninputs = j->co->nscripts };
+
+	if (j->fam < 0)
+		nft_emit(j->bd->c.rs, f, &eo, j->dq);
+	else
+		ipt_emit(j->bd->c.rs, (enum ir_family)j->fam, f, &eo, j->dq);
+}
+
 /* The ruleset as text, for people and for loading by hand: ruleset.nft
  * (`nft -f`), or for iptables-legacy ruleset.ipt (and ruleset.ip6t when
  * there are IPv6 rules) for iptables-legacy-restore.  The backend's own
@@ -991,24 +1031,9 @@ static unsigned next_gen_id(void)
 static int gen_write_file(const char *dir, const char *name, const struct build *bd, int fam,
 			  const struct compile_opts *co, struct diag_queue *dq)
 {
-	char *p = xasprintf("%s/%s", dir, name);
-	struct emit_opts eo = { .locations = true, .inputs = co->scripts, .ninputs = co->nscripts };
-	FILE *f = fopen(p, "w");
-	int r = -1;
+	struct emit_job j = { bd, fam, co, dq };
 
-	if (f) {
-		if (fam < 0)
-			nft_emit(bd->c.rs, f, &eo, dq);
-		else
-			ipt_emit(bd->c.rs, (enum ir_family)fam, f, &eo, dq);
-		r = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
-		if (fclose(f) != 0)
-			r = -1;
-	}
-	if (r < 0)
-		fprintf(stderr, "masqc: cannot write %s: %s\n", p, strerror(errno));
-	free(p);
-	return r;
+	return text_file(dir, name, emit_fill, &j);
 }
 
 /* The build's own check already reported what the text cannot say
@@ -1054,22 +1079,16 @@ struct recorder {
 	int r, err;
 };
 
-/* dir/name, with the mode a text file for people gets (as fopen) */
-static int text_write(const char *dir, const char *name, const char *text, size_t len)
-{
-	char *p = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	int r = -1;
+struct text_job {
+	const char *text;
+	size_t len;
+};
 
-	if (f) {
-		r = fwrite(text, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
-		if (fclose(f) != 0)
-			r = -1;
-	}
-	if (r < 0)
-		fprintf(stderr, "masqc: cannot write %s: %s\n", p, strerror(errno));
-	free(p);
-	return r;
+static void text_fill(FILE *f, void *arg)
+{
+	const struct text_job *j = arg;
+
+	fwrite(j->text, 1, j->len, f);
 }
 
 /* The rendering on its way to gen/N.tmp/render. */
@@ -1152,7 +1171,8 @@ static void *record_gen(void *arg)
 		heap_trim();
 	}
 	if (bd->nft_text) {
-		int r = text_write(rec->tmp, "ruleset.nft", bd->nft_text, bd->nft_text_len);
+		struct text_job j = { bd->nft_text, bd->nft_text_len };
+		int r = text_file(rec->tmp, "ruleset.nft", text_fill, &j);
 
 		free(bd->nft_text);
 		bd->nft_text = NULL;
