@@ -304,7 +304,8 @@ static void render_set_body(struct strbuf *sb, struct nftnl_set *s, unsigned fla
 	 * state, like counters: what the rules learned, not what was loaded */
 	if (!(sflags & NFT_SET_EVAL))
 		nftnl_set_elem_foreach(s, render_elem_cb, &el);
-	qsort(el.v.v, el.v.n, sizeof(el.v.v[0]), elem_line_cmp);
+	if (el.v.n)	/* qsort(NULL, 0, ...) is undefined (UBSan) */
+		qsort(el.v.v, el.v.n, sizeof(el.v.v[0]), elem_line_cmp);
 	sb_add(sb, " {");
 	for (size_t i = 0; i < el.v.n; i++) {
 		sb_addf(sb, "%s%s", i ? ", " : " ", el.v.v[i]);
