@@ -1279,8 +1279,6 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	phase_mark("commit");
 	if (threaded) {
 		pthread_join(th, NULL);
-		/* what the thread freed and allocated stays in its arena otherwise */
-		heap_trim();
 		phase_mark("waiting for the record");
 		if (times)
 			fprintf(stderr, "masqc: time: %-24s %.3f s  (beside the commit)\n",

@@ -4087,8 +4087,9 @@ struct nl_batch *nl_batch_build_text(const struct ir_ruleset *rs, unsigned flags
 		pthread_join(th, NULL);
 	else
 		batch_job_run(&j);
-	/* what the check freed goes back */
-	heap_trim();
+	/* what the check freed stays in this arena until someone trims
+	 * (apply does, while it frees the IR): not here, on the way to
+	 * the commit */
 	b = j.b;
 	diag_append(dq, &ec.dq);
 	if (ec.err < 0) {
