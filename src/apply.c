@@ -1161,6 +1161,8 @@ static void *record_gen(void *arg)
 	 * the IR, unless the batch's check made it already */
 	if (!bd->nft_text && gen_write_text(rec->tmp, bd, rec->co) < 0)
 		goto out;
+	/* what the batch's check freed (main arena) goes back at once */
+	heap_trim();
 	/* then the IR (the sysctls were taken) goes: the commit's wire
 	 * buffer is being built beside this; what is freed goes back to the
 	 * system only when trimmed */
