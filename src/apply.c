@@ -8,6 +8,31 @@
  * applies the batch as one transaction, so a refused object changes
  * nothing and the generation is thrown away.
  *
+ * With the nft backend the recording runs beside the commit (install,
+ * record_gen): at 100k rules the commit is most of a second of kernel
+ * time on one core, and rendering the batch, hashing and writing the
+ * files take about half that on the other.  The generation goes to
+ * gen/N.tmp and is renamed to gen/N, and made current, only when both the
+ * commit and the writing succeeded: a refused batch leaves the previous
+ * ruleset and no generation.  Writing can now fail after the kernel took
+ * the ruleset (a full disk): apply says the ruleset is loaded and
+ * generation N is not recorded, exits 2, and with --confirm (whose
+ * watcher needs a generation to go back from) puts the previous one back.
+ * The ruleset.nft text is the one the batch's own check writes (nft_emit,
+ * beside the batch build); the rendering goes to its file in pieces,
+ * hashed on the way, never whole in memory; the IR is freed while the
+ * wire buffer is built, in address order so that its pages go back as
+ * it goes (the apply peak has a bar: IR, batch objects, the text and the
+ * wire buffer are never all in memory at once).
+ *
+ * Crash safety is unchanged: each file of a generation is fsynced before
+ * the rename, and `current` is replaced atomically (write_file_atomic)
+ * after it, so after a crash gen/N is either whole or absent (a stale
+ * gen/N.tmp is removed by the next apply), and `current` names a whole
+ * generation.  A crash between the commit and the rename leaves the new
+ * ruleset in the kernel with the previous generation current, as a
+ * failed record does: `masqc diff` shows it, `rollback` or `apply` fixes it.
+ *
  * What a generation keeps, and why.  To put an old ruleset back without
  * the original scripts, a generation stores every file the compile read
  * (the scripts and whatever they sourced) and the options that shaped it,
@@ -35,6 +60,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +92,12 @@ struct build {
 	char *render;
 	size_t render_len;
 	unsigned long rules;
+	/* apply, load (nft): the rendering is made beside the commit, by
+	 * the thread that records the generation (see install) */
+	bool defer_render;
+	/* with defer_render: the nft text, made by the batch's check */
+	char *nft_text;
+	size_t nft_text_len;
 };
 
 /* Batches left to exit() when the IR is (see build_free). */
@@ -73,21 +105,30 @@ static VEC(struct nl_batch *) parked_batches;
 
 /* A backend's rendering with the sysctl lines appended in place: at 100k
  * rules the rendering is tens of MB, and a copy would be one more. */
-static char *render_add_sysctls(char *text, const struct ir_ruleset *rs, size_t *len)
+static char *sysctl_lines(const struct ir_ruleset *rs, size_t *len)
 {
 	char *sys = NULL;
-	size_t n, m = 0;
+	size_t m = 0;
 	FILE *mem = open_memstream(&sys, &m);
 
-	if (!text || !mem) {
+	if (!mem)
+		return NULL;
+	compile_sysctl_lines(rs, true, mem);
+	fclose(mem);
+	*len = m;
+	return sys;
+}
+
+/* text with sys (m bytes) appended; both freed */
+static char *text_append(char *text, char *sys, size_t m, size_t *len)
+{
+	size_t n;
+
+	if (!text || !sys) {
 		free(text);
-		if (mem)
-			fclose(mem);
 		free(sys);
 		return NULL;
 	}
-	compile_sysctl_lines(rs, true, mem);
-	fclose(mem);
 	n = strlen(text);
 	text = xrealloc(text, n + m + 1);
 	memcpy(text + n, sys, m + 1);
@@ -95,6 +136,14 @@ static char *render_add_sysctls(char *text, const struct ir_ruleset *rs, size_t 
 	if (len)
 		*len = n + m;
 	return text;
+}
+
+static char *render_add_sysctls(char *text, const struct ir_ruleset *rs, size_t *len)
+{
+	size_t m = 0;
+	char *sys = text ? sysctl_lines(rs, &m) : NULL;
+
+	return text_append(text, sys, m, len);
 }
 
 static char *render_batch(const struct nl_batch *b, const struct ir_ruleset *rs, size_t *len,
@@ -214,7 +263,7 @@ static void test_fail_last(struct compiled *c)
 
 /* The backend's objects for bd->c.rs: a netlink batch, or encoded
  * iptables-legacy tables.  EXIT_OK, or EXIT_INPUT with errors queued. */
-static int build_backend(struct build *bd, enum kernel_backend kb)
+static int build_backend(struct build *bd, enum kernel_backend kb, const struct compile_opts *co)
 {
 	bd->kb = kb == KB_IPTABLES_LEGACY ? KB_IPTABLES_LEGACY : KB_NFT;
 	if (bd->kb == KB_IPTABLES_LEGACY) {
@@ -232,11 +281,21 @@ static int build_backend(struct build *bd, enum kernel_backend kb)
 		return EXIT_INPUT;
 #endif
 	}
-	bd->b = nl_batch_build(bd->c.rs, 0, &bd->c.dq);
+	if (bd->defer_render && co) {
+		/* ruleset.nft is the text the batch's check writes anyway */
+		struct emit_opts eo = { .locations = true, .inputs = co->scripts,
+					.ninputs = co->nscripts };
+
+		bd->b = nl_batch_build_text(bd->c.rs, 0, &bd->c.dq, &eo, &bd->nft_text,
+					    &bd->nft_text_len);
+	} else {
+		bd->b = nl_batch_build(bd->c.rs, 0, &bd->c.dq);
+	}
 	if (!bd->b)
 		return EXIT_INPUT;
 	phase_mark("netlink batch");
-	bd->render = render_batch(bd->b, bd->c.rs, &bd->render_len, 0);
+	if (!bd->defer_render)
+		bd->render = render_batch(bd->b, bd->c.rs, &bd->render_len, 0);
 	return EXIT_OK;
 }
 
@@ -253,9 +312,11 @@ static int build(const struct compile_opts *co, struct build *bd)
 	if (diag_has_errors(&bd->c.dq))
 		return EXIT_INPUT;
 	test_fail_last(&bd->c);
-	rc = build_backend(bd, co->backend);
+	rc = build_backend(bd, co->backend, co);
 	if (rc != EXIT_OK)
 		return rc;
+	if (bd->kb == KB_NFT && bd->defer_render)
+		return EXIT_OK;
 	if (!bd->render)
 		return EXIT_TROUBLE;
 	bd->rules = count_rules(bd->render);
@@ -297,6 +358,7 @@ static void build_free(struct build *bd)
 	else if (bd->b)
 		vec_push(&parked_batches, bd->b);
 	free(bd->render);
+	free(bd->nft_text);
 	compiled_free(&bd->c);
 	memset(bd, 0, sizeof(*bd));
 }
@@ -334,7 +396,7 @@ static int clear_backend(enum kernel_backend kb)
 	int rc;
 
 	bd.c.rs = ir_ruleset_new();
-	rc = build_backend(&bd, kb);
+	rc = build_backend(&bd, kb, NULL);
 	if (rc == EXIT_OK && build_commit(&bd, false) < 0)
 		rc = commit_failure(&bd.c.dq);
 	print_diags(&bd.c.dq);
@@ -578,7 +640,7 @@ static int gen_rebuild(unsigned id, bool force, enum kernel_backend kb0, struct 
 	memset(bd, 0, sizeof(*bd));
 	if (id == 0) {
 		bd->c.rs = ir_ruleset_new();
-		return build_backend(bd, kb0) == EXIT_OK ? EXIT_OK : EXIT_TROUBLE;
+		return build_backend(bd, kb0, NULL) == EXIT_OK ? EXIT_OK : EXIT_TROUBLE;
 	}
 	dir = gen_dir(id);
 	if (gen_meta_read(id, &m) < 0 || options_read(dir, &so) < 0) {
@@ -921,25 +983,18 @@ static unsigned next_gen_id(void)
 	return next;
 }
 
-/* The ruleset as text, for people and for loading by hand: ruleset.nft
- * (`nft -f`), or for iptables-legacy ruleset.ipt (and ruleset.ip6t when
- * there are IPv6 rules) for iptables-legacy-restore.  The backend's own
- * build already reported what cannot be expressed: a text writer's
- * complaints about the other format are not the user's business. */
-static int gen_write_file(const char *dir, const char *name, const struct build *bd, int fam,
-			  const struct compile_opts *co, struct diag_queue *dq)
+/* dir/name, a text file for people (the mode fopen gives), filled by
+ * fill(f, arg), synced; 0, or -1 with a message. */
+static int text_file(const char *dir, const char *name, void (*fill)(FILE *f, void *arg),
+		     void *arg)
 {
 	char *p = xasprintf("%s/%s", dir, name);
-	struct emit_opts eo = { .locations = true, .inputs = co->scripts, .ninputs = co->nscripts };
 	FILE *f = fopen(p, "w");
 	int r = -1;
 
 	if (f) {
-		if (fam < 0)
-			nft_emit(bd->c.rs, f, &eo, dq);
-		else
-			ipt_emit(bd->c.rs, (enum ir_family)fam, f, &eo, dq);
-		r = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+		fill(f, arg);
+		r = !ferror(f) && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
 		if (fclose(f) != 0)
 			r = -1;
 	}
@@ -949,13 +1004,51 @@ static int gen_write_file(const char *dir, const char *name, const struct build 
 	return r;
 }
 
+struct emit_job {
+	const struct build *bd;
+	int fam;			/* -1: nft */
+	const struct compile_opts *co;
+	struct diag_queue *dq;
+};
+
+static void emit_fill(FILE *f, void *arg)
+{
+	const struct emit_job *j = arg;
+	struct emit_opts eo = { .locations = true, .inputs = j->co->scripts,
+				.ninputs = j->co->nscripts };
+
+	if (j->fam < 0)
+		nft_emit(j->bd->c.rs, f, &eo, j->dq);
+	else
+		ipt_emit(j->bd->c.rs, (enum ir_family)j->fam, f, &eo, j->dq);
+}
+
+/* The ruleset as text, for people and for loading by hand: ruleset.nft
+ * (`nft -f`), or for iptables-legacy ruleset.ipt (and ruleset.ip6t when
+ * there are IPv6 rules) for iptables-legacy-restore.  The backend's own
+ * build already reported what cannot be expressed: a text writer's
+ * complaints about the other format are not the user's business. */
+static int gen_write_file(const char *dir, const char *name, const struct build *bd, int fam,
+			  const struct compile_opts *co, struct diag_queue *dq)
+{
+	struct emit_job j = { bd, fam, co, dq };
+
+	return text_file(dir, name, emit_fill, &j);
+}
+
+/* The build's own check already reported what the text cannot say
+ * (nl_batch_build, iptc_set_build): a second emission's diagnostics are
+ * dropped (and would race with the commit's, which share bd->c.dq). */
 static int gen_write_text(const char *dir, struct build *bd, const struct compile_opts *co)
 {
 	struct diag_queue dq = { 0 };
 	int r;
 
-	if (bd->kb != KB_IPTABLES_LEGACY)
-		return gen_write_file(dir, "ruleset.nft", bd, -1, co, &bd->c.dq);
+	if (bd->kb != KB_IPTABLES_LEGACY) {
+		r = gen_write_file(dir, "ruleset.nft", bd, -1, co, &dq);
+		diag_queue_free(&dq);
+		return r;
+	}
 	r = gen_write_file(dir, "ruleset.ipt", bd, IR_FAM_IPV4, co, &dq);
 	for (const struct ir_table *t = bd->c.rs->tables; r == 0 && t; t = t->next)
 		if (t->family == IR_FAM_IPV6) {
@@ -966,8 +1059,165 @@ static int gen_write_text(const char *dir, struct build *bd, const struct compil
 	return r;
 }
 
+/* Writing a generation's files into gen/N.tmp.  With the nft backend
+ * this runs in a thread of its own while the kernel commits the batch
+ * (at 100k rules the commit is most of a second of kernel time on one
+ * core; the rendering, the nft text and the writes take about as long on
+ * the other), so it touches nothing the commit does: not the diagnostics
+ * queue, not the batch's wire buffer.  The batch's objects are only read
+ * by both. */
+struct recorder {
+	const char *tmp;
+	struct build *bd;
+	const struct compile_opts *co;
+	struct gen_meta *m;
+	const struct strbuf *options;
+	char *sysctls;		/* the rendering's tail, when it is made here */
+	size_t sysctls_len;
+	bool free_ir;		/* the IR goes after the nft text */
+	double secs;		/* MASQC_TIMES */
+	int r, err;
+};
+
+struct text_job {
+	const char *text;
+	size_t len;
+};
+
+static void text_fill(FILE *f, void *arg)
+{
+	const struct text_job *j = arg;
+
+	fwrite(j->text, 1, j->len, f);
+}
+
+/* The rendering on its way to gen/N.tmp/render. */
+struct render_out {
+	int fd;
+	uint64_t hash;
+	unsigned long rules;
+	bool bol;		/* at the start of a line */
+};
+
+static int render_piece(const char *s, size_t n, void *arg)
+{
+	struct render_out *ro = arg;
+
+	ro->hash = text_hash_add(ro->hash, s, n);
+	for (size_t i = 0; i < n; i++) {
+		if (ro->bol && n - i >= 5 && !memcmp(s + i, "rule ", 5))
+			ro->rules++;
+		ro->bol = s[i] == '\n';
+	}
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(ro->fd, s + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static int render_write(struct recorder *rec)
+{
+	char *p = xasprintf("%s/render", rec->tmp);
+	struct render_out ro = { open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600),
+				 TEXT_HASH_INIT, 0, true };
+	int r = ro.fd < 0 ? -1 : 0;
+
+	if (r == 0)
+		r = nl_render_stream(nl_batch_ruleset(rec->bd->b), NL_RENDER_LOCATIONS |
+				     NL_RENDER_INLINE_SETS, render_piece, &ro);
+	/* the sysctl lines end it, as in render_batch() */
+	if (r == 0 && rec->sysctls_len)
+		r = render_piece(rec->sysctls, rec->sysctls_len, &ro);
+	if (r == 0 && fsync(ro.fd) < 0)
+		r = -1;
+	if (ro.fd >= 0 && close(ro.fd) < 0)
+		r = -1;
+	if (r < 0)
+		fprintf(stderr, "masqc: cannot write %s: %s\n", p, strerror(errno));
+	free(p);
+	if (r == 0) {
+		rec->m->render_hash = xstrdup(text_hash_hex(ro.hash));
+		rec->m->rules = rec->bd->rules = ro.rules;
+	}
+	return r;
+}
+
+static void *record_gen(void *arg)
+{
+	struct recorder *rec = arg;
+	struct build *bd = rec->bd;
+	const char *hook = getenv("MASQC_TEST_FAIL_RECORD");
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rec->r = -1;
+	/* the nft text: for people, and for `nft -f` by hand; written from
+	 * the IR, unless the batch's check made it already */
+	if (!bd->nft_text && gen_write_text(rec->tmp, bd, rec->co) < 0)
+		goto out;
+	/* what the batch's check freed (main arena) goes back at once */
+	heap_trim();
+	/* then the IR (the sysctls were taken) goes: the commit's wire
+	 * buffer is being built beside this; what is freed goes back to the
+	 * system only when trimmed */
+	if (rec->free_ir) {
+		ir_ruleset_free_rules(bd->c.rs, 10000, heap_trim);
+		ir_ruleset_free(bd->c.rs);
+		bd->c.rs = NULL;
+		heap_trim();
+	}
+	if (bd->nft_text) {
+		struct text_job j = { bd->nft_text, bd->nft_text_len };
+		int r = text_file(rec->tmp, "ruleset.nft", text_fill, &j);
+
+		free(bd->nft_text);
+		bd->nft_text = NULL;
+		if (r < 0)
+			goto out;
+	}
+	if (!bd->render) {
+		/* rendered straight to the file, hashed and counted on the way:
+		 * tens of MB at 100k rules that are never held whole */
+		if (render_write(rec) < 0)
+			goto out;
+	} else {
+		rec->m->render_hash = xstrdup(text_hash(bd->render, bd->render_len));
+		if (gen_write(rec->tmp, "render", bd->render, bd->render_len) < 0)
+			goto out;
+		free(bd->render);
+		bd->render = NULL;
+	}
+	if (gen_write(rec->tmp, "options", sb_str(rec->options), rec->options->len) < 0 ||
+	    sources_write(rec->tmp, &bd->c.ss) < 0 || gen_meta_write(rec->tmp, rec->m) < 0)
+		goto out;
+	/* tests only: a record that fails once everything is written */
+	if (hook && *hook == '1') {
+		fputs("masqc: test hook: recording the generation fails\n", stderr);
+		errno = EIO;
+		goto out;
+	}
+	rec->r = 0;
+out:
+	rec->err = rec->r < 0 ? errno : 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rec->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return NULL;
+}
+
 /* Records, commits, sets sysctls, makes current.  Lock held.
- * status: "applied", "pending" (with confirm > 0), "loaded". */
+ * status: "applied", "pending" (with confirm > 0), "loaded".
+ *
+ * The generation is written to gen/N.tmp -- with the nft backend beside
+ * the commit (record_gen) -- and renamed to gen/N only once both the
+ * commit and the writing succeeded: a refused batch leaves no generation
+ * and the previous ruleset; a record that fails after a successful commit
+ * says so (the ruleset is loaded, generation N is not recorded). */
 static int install(struct build *bd, const struct compile_opts *co, const char *status,
 		   long confirm, unsigned *out_gen)
 {
@@ -976,7 +1226,11 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	struct gen_meta m = { .id = gen, .parent = cur, .time = time(NULL), .rules = bd->rules };
 	struct strbuf sb = { 0 };
 	kvvec set = { 0 }, prev = { 0 };
-	int rc = EXIT_TROUBLE;
+	struct recorder rec = { .tmp = tmp, .bd = bd, .co = co, .m = &m, .options = &sb,
+				.free_ir = bd->kb == KB_NFT };
+	pthread_t th;
+	bool threaded = false, times = getenv("MASQC_TIMES") && *getenv("MASQC_TIMES") == '1';
+	int rc = EXIT_TROUBLE, crc;
 
 	if (cur && access(dir, F_OK) == 0) {
 		fprintf(stderr, "masqc: generation %u already exists, state is inconsistent\n", gen);
@@ -999,19 +1253,8 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	}
 	if (options_text(co, &sb) < 0) {
 		fputs("masqc: a -D value or --arg holds a newline; it cannot be recorded\n", stderr);
-		goto out;
+		goto out_rm;
 	}
-	/* the rendering first, then it goes: at 100k rules it and the nft
-	 * text are tens of MB each, and need not be in memory together */
-	m.render_hash = xstrdup(text_hash(bd->render, bd->render_len));
-	if (gen_write(tmp, "render", bd->render, bd->render_len) < 0)
-		goto out_rm;
-	free(bd->render);
-	bd->render = NULL;
-	/* the nft text: for people, and for `nft -f` by hand; written
-	 * straight to the file (megabytes at 100k rules) */
-	if (gen_write_text(tmp, bd, co) < 0)
-		goto out_rm;
 	{
 		struct strbuf names = { 0 };
 
@@ -1020,25 +1263,39 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 		m.scripts = sb_steal(&names);
 	}
 	snprintf(m.status, sizeof(m.status), "%s", status);
-	if (gen_write(tmp, "options", sb_str(&sb), sb.len) < 0 ||
-	    sources_write(tmp, &bd->c.ss) < 0 ||
-	    gen_meta_write(tmp, &m) < 0)
-		goto out_rm;
-	/* Recorded: the IR (the sysctls aside) is not needed by the commit,
-	 * which needs room for the serialised batch (tens of MB at 100k
-	 * rules) or the iptables-legacy snapshots.  Its memory goes back to
-	 * the system only when trimmed. */
+	/* what the commit's aftermath needs of the IR, before it goes */
 	sysctls_of(bd->c.rs, &set);
-	ir_ruleset_free(bd->c.rs);
-	bd->c.rs = NULL;
-	heap_trim();
-
-	phase_mark("record generation");
-	if (build_commit(bd, false) < 0) {
+	if (!bd->render) {
+		rec.sysctls = sysctl_lines(bd->c.rs, &rec.sysctls_len);
+		threaded = pthread_create(&th, NULL, record_gen, &rec) == 0;
+	}
+	/* iptables-legacy: its rendering is made, so recorded first; its
+	 * entries keep their own copies of the rules' locations (ipt.c), so
+	 * the IR goes before the commit's snapshots, as for nft */
+	if (!threaded) {
+		record_gen(&rec);
+		if (rec.r < 0)
+			goto out_rm;
+		phase_mark("record generation");
+		if (bd->c.rs) {
+			ir_ruleset_free(bd->c.rs);
+			bd->c.rs = NULL;
+			heap_trim();
+		}
+	}
+	crc = build_commit(bd, false);
+	phase_mark("commit");
+	if (threaded) {
+		pthread_join(th, NULL);
+		phase_mark("waiting for the record");
+		if (times)
+			fprintf(stderr, "masqc: time: %-24s %.3f s  (beside the commit)\n",
+				"record generation", rec.secs);
+	}
+	if (crc < 0) {
 		rc = commit_failure(&bd->c.dq);
 		goto out_rm;
 	}
-	phase_mark("commit");
 	/* moving between backends: the other one's masqc rules go */
 	if (cur && gen_backend(cur) != bd->kb && clear_backend(gen_backend(cur)) != EXIT_OK)
 		fprintf(stderr, "masqc: warning: the ruleset is loaded (%s), but removing masqc's "
@@ -1046,6 +1303,12 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 			kernel_backend_name(gen_backend(cur)));
 	/* the ruleset is in; from here on only the record can fail */
 	sysctls_set(&set, &prev, &bd->c.dq);
+	if (rec.r < 0) {
+		fprintf(stderr, "masqc: the ruleset is loaded, but recording generation %u failed: %s\n",
+			gen, strerror(rec.err));
+		rm_rf(tmp);
+		goto unrecorded;
+	}
 	sb.len = 0;
 	kv_text(&set, &sb);
 	gen_write(tmp, "sysctl", sb_str(&sb), sb.len);
@@ -1055,7 +1318,7 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	if (rename(tmp, dir) < 0 || state_set_current(gen) < 0) {
 		fprintf(stderr, "masqc: the ruleset is loaded, but recording generation %u failed: %s\n",
 			gen, strerror(errno));
-		goto out;
+		goto unrecorded;
 	}
 	if (confirm > 0) {
 		struct pending p = { gen, cur, time(NULL) + confirm, 0 };
@@ -1079,9 +1342,20 @@ static int install(struct build *bd, const struct compile_opts *co, const char *
 	*out_gen = gen;
 	rc = EXIT_OK;
 	goto out;
+unrecorded:
+	/* no generation, so no watcher either: with --confirm nobody would
+	 * roll back, so the previous ruleset (and sysctls) come back now */
+	if (confirm > 0) {
+		fputs("masqc: --confirm without a recorded generation: restoring the previous "
+		      "ruleset\n", stderr);
+		if (restore(cur, NULL, 0, true, "reverted") == EXIT_OK)
+			sysctls_write_all(&prev, "restoring sysctls");
+	}
+	goto out;
 out_rm:
 	rm_rf(tmp);
 out:
+	free(rec.sysctls);
 	kv_free(&set);
 	kv_free(&prev);
 	gen_meta_free(&m);
@@ -1126,7 +1400,7 @@ static int lock_for_change(bool refuse_pending)
 
 int cmd_apply(struct cli *o)
 {
-	struct build bd = { 0 };
+	struct build bd = { .defer_render = true };
 	unsigned gen = 0;
 	int rc = build(&o->co, &bd), lock;
 
@@ -1276,7 +1550,7 @@ int cmd_load(struct cli *o)
 	struct diag_queue cdq = { 0 };
 	struct masqc_conf conf;
 	const char *path = conf_path();
-	struct build bd = { 0 };
+	struct build bd = { .defer_render = true };
 	char err[256];
 	unsigned gen = 0;
 	int crc, rc, lock;

@@ -40,7 +40,7 @@ int compile_scripts(const struct compile_opts *o, struct compiled *c)
 	struct parse_ctx pc = { .dq = &c->dq, .ss = &c->ss, .strict = o->strict };
 	struct shell_opts so = {
 		.defines = o->defines, .ndefines = o->ndefines,
-		.args = o->args, .nargs = o->nargs,
+		.args = o->args, .nargs = o->nargs, .serial_parse = o->serial_parse,
 	};
 
 	c->rs = ir_ruleset_new();

@@ -40,6 +40,9 @@ struct compile_opts {
 	const char *const *scripts;
 	unsigned nscripts;
 	enum kernel_backend backend;	/* --backend, masqc.conf "backend" */
+	/* not what it compiles to, how: a big script's parse in a thread of
+	 * its own is off (diff, whose other core reads the kernel meanwhile) */
+	bool serial_parse;
 };
 
 struct compiled {

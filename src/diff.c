@@ -188,8 +188,12 @@ int cmd_diff(struct cli *o)
 		o->co.backend = current_backend();
 	new_label = join("compiled: ", o->co.scripts, o->co.nscripts);
 	phase_mark(NULL);
-	if (!o->old.n && !o->against && o->co.backend != KB_IPTABLES_LEGACY)
+	if (!o->old.n && !o->against && o->co.backend != KB_IPTABLES_LEGACY) {
 		kernel_read_start(&kr);
+		/* that thread has the other core: a parse thread would only
+		 * add the cost of handing lines over */
+		o->co.serial_parse = kr.started;
+	}
 	new_text = compiled_side(&o->co, &nc);
 	if (!new_text)
 		goto out;

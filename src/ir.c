@@ -10,6 +10,7 @@
  * linear.  Rules are a doubly linked list with a tail pointer: append is
  * O(1); -I n / -D n walk only to n.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ir.h"
@@ -501,6 +502,40 @@ static void table_free(struct ir_table *t)
 	}
 	free(t->name);
 	free(t);
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void ir_ruleset_free_rules(struct ir_ruleset *rs, unsigned every, void (*tick)(void))
+{
+	VEC(struct ir_rule *) all = { 0 };
+
+	for (struct ir_table *t = rs ? rs->tables : NULL; t; t = t->next)
+		for (struct ir_chain *c = t->chains; c; c = c->next) {
+			for (struct ir_rule *r = c->rules; r; r = r->next) {
+				/* the whole ruleset goes: no reference counts to keep */
+				if (ir_verdict_is_chain(r->verdict.kind))
+					r->verdict.u.chain.target = NULL;
+				vec_push(&all, r);
+			}
+			c->rules = c->rules_tail = NULL;
+			c->nrules = 0;
+		}
+	/* in address order: the rules of all chains were made as the script
+	 * went, so its pages empty one after the other and can be given back
+	 * while the rest is freed */
+	qsort(all.v, all.n, sizeof(*all.v), ptr_cmp);
+	for (size_t i = 0; i < all.n; i++) {
+		ir_rule_free(all.v[i]);
+		if (tick && every && (i + 1) % every == 0)
+			tick();
+	}
+	vec_free(&all);
 }
 
 void ir_ruleset_free(struct ir_ruleset *rs)

@@ -440,6 +440,10 @@ bool ir_rule_equal(const struct ir_rule *a, const struct ir_rule *b);
 
 struct ir_rule *ir_rule_new(const struct loc *loc);
 void ir_rule_free(struct ir_rule *r);
+/* Frees every rule of rs (its chains stay, empty), calling tick() after
+ * every `every` rules: for a caller that gives memory back as it goes
+ * (heap_trim) while other threads allocate.  ir_ruleset_free() after. */
+void ir_ruleset_free_rules(struct ir_ruleset *rs, unsigned every, void (*tick)(void));
 /* Deep copy (matches, statements, verdict, locations); prev/next NULL. */
 struct ir_rule *ir_rule_clone(const struct ir_rule *r);
 struct ir_match *ir_match_new(struct ir_rule *r, enum ir_match_kind kind, const struct loc *loc);	/* appended */

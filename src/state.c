@@ -502,15 +502,25 @@ int sysctl_write(const char *key, const char *value)
 	return err ? -1 : 0;
 }
 
-const char *text_hash(const char *s, size_t n)
+/* FNV-1a, 64 bits */
+uint64_t text_hash_add(uint64_t h, const char *s, size_t n)
 {
-	static char out[17];
-	uint64_t h = 0xcbf29ce484222325ull;
-
 	for (size_t i = 0; i < n; i++) {
 		h ^= (unsigned char)s[i];
 		h *= 0x100000001b3ull;
 	}
+	return h;
+}
+
+const char *text_hash_hex(uint64_t h)
+{
+	static char out[17];
+
 	snprintf(out, sizeof(out), "%016llx", (unsigned long long)h);
 	return out;
+}
+
+const char *text_hash(const char *s, size_t n)
+{
+	return text_hash_hex(text_hash_add(TEXT_HASH_INIT, s, n));
 }

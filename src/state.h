@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include "util.h"
 
@@ -89,5 +90,10 @@ void sysctl_keys_free(char **keys, size_t n);
 
 /* 64-bit FNV-1a of s, as 16 hex digits (static buffer). */
 const char *text_hash(const char *s, size_t n);
+/* text_hash of a text given in pieces: h = TEXT_HASH_INIT, then
+ * text_hash_add() for each piece in order, then text_hash_hex(h). */
+#define TEXT_HASH_INIT 0xcbf29ce484222325ull
+uint64_t text_hash_add(uint64_t h, const char *s, size_t n);
+const char *text_hash_hex(uint64_t h);
 
 #endif

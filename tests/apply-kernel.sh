@@ -14,6 +14,9 @@
 #   - generations are pruned to MASQC_KEEP
 #   - a dynamic map (ipmasqadm autofw -c): diff stays empty when the packet
 #     path has learned an element, and sees a changed map timeout
+#   - recording the generation fails after a successful commit
+#     (MASQC_TEST_FAIL_RECORD=1): said, no generation; with --confirm the
+#     previous ruleset comes back (no watcher without a generation)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -172,5 +175,36 @@ expect_rc "diff with a learned element: exit 0 (what rules learn is state)" 0 "$
 expect_rc "diff against autofw -u (no timeout): exit 1" 1 "$MASQC" diff afw-u.sh
 grep -q '^-.*timeout 15000ms' out && tap_ok "the diff shows the running map's timeout" ||
 	{ tap_not_ok "the diff shows the running map's timeout"; tap_diag <out; }
+
+# ---- the record fails after a successful commit (MASQC_TEST_FAIL_RECORD=1:
+# the generation's files are written beside the commit, then it fails)
+"$MASQC" apply c.sh >/dev/null 2>&1
+state sc
+cur=$(cat "$MASQC_STATE_DIR/current")
+next=$(( $(ls "$MASQC_STATE_DIR/gen" | sort -n | tail -n 1) + 1 ))
+MASQC_TEST_FAIL_RECORD=1 "$MASQC" apply b.sh >out 2>err
+rc=$?
+[ $rc = 2 ] && tap_ok "a record failing after the commit: exit 2" ||
+	{ tap_not_ok "a record failing after the commit: exit 2 (got $rc)"; tap_diag <err; }
+grep -q "the ruleset is loaded, but recording generation $next failed" err &&
+	tap_ok "it says the ruleset is loaded and which generation was not recorded" ||
+	{ tap_not_ok "it says the ruleset is loaded and which generation was not recorded"; tap_diag <err; }
+[ "$(cat "$MASQC_STATE_DIR/current")" = "$cur" ] && [ ! -e "$MASQC_STATE_DIR/gen/$next" ] &&
+	[ ! -e "$MASQC_STATE_DIR/gen/$next.tmp" ] &&
+	tap_ok "failed record: no generation, current unchanged" ||
+	{ tap_not_ok "failed record: no generation, current unchanged"; ls "$MASQC_STATE_DIR/gen" | tap_diag; }
+expect_rc "failed record: b.sh is what runs (diff b.sh: same)" 0 "$MASQC" diff b.sh
+expect_rc "put c.sh back" 0 "$MASQC" apply c.sh
+state sc2
+MASQC_TEST_FAIL_RECORD=1 "$MASQC" apply --confirm 60 b.sh >out 2>err
+rc=$?
+[ $rc = 2 ] && tap_ok "--confirm, record failing after the commit: exit 2" ||
+	{ tap_not_ok "--confirm, record failing after the commit: exit 2 (got $rc)"; tap_diag <err; }
+grep -q 'restoring the previous ruleset' err && tap_ok "--confirm without a generation: it says it restores" ||
+	{ tap_not_ok "--confirm without a generation: it says it restores"; tap_diag <err; }
+state sc3
+same_state "--confirm without a generation: the previous ruleset and sysctls are back" sc2 sc3
+[ ! -e "$MASQC_RUN_DIR/pending" ] && tap_ok "--confirm without a generation: nothing pending" ||
+	tap_not_ok "--confirm without a generation: nothing pending"
 
 tap_done

@@ -304,7 +304,7 @@ static void render_set_body(struct strbuf *sb, struct nftnl_set *s, unsigned fla
 	 * state, like counters: what the rules learned, not what was loaded */
 	if (!(sflags & NFT_SET_EVAL))
 		nftnl_set_elem_foreach(s, render_elem_cb, &el);
-	if (el.v.n)	/* qsort(NULL, 0, ...) is undefined */
+	if (el.v.n)	/* qsort(NULL, 0, ...) is undefined (UBSan) */
 		qsort(el.v.v, el.v.n, sizeof(el.v.v[0]), elem_line_cmp);
 	sb_add(sb, " {");
 	for (size_t i = 0; i < el.v.n; i++) {
@@ -466,6 +466,232 @@ static void render_lookup(struct render_rule_ctx *rc, struct nftnl_expr *e)
 	}
 }
 
+/* ---- the commonest expressions, formatted here ------------------------- */
+
+/* payload loads, cmp, meta loads and immediates are nine in ten of a big
+ * ruleset's expressions, and libnftnl's snprintf (a printf per field) is
+ * half of a rendering's time.  The text must stay libnftnl's to the byte
+ * (recorded generations hold a hash of it), so each shape (payload base,
+ * cmp op, meta key, verdict; what the text's words depend on) is checked
+ * against libnftnl the first time it is met in a process: a shape whose
+ * text differs -- another libnftnl version -- is left to libnftnl.  The
+ * names (meta keys, verdicts) are taken from libnftnl's own text.
+ * MASQC_TEST_RENDER_LIBNFTNL=1 (tests): libnftnl for everything. */
+enum fx_kind { FX_PAYLOAD, FX_CMP, FX_META, FX_IMM_DATA, FX_IMM_VERDICT, FX_KINDS };
+#define FX_SHAPES 64
+#define FX_NAME 24
+
+static unsigned char fx_state[FX_KINDS][FX_SHAPES];	/* 0 unseen, 1 same, 2 differs */
+static char fx_name[FX_KINDS][FX_SHAPES][FX_NAME];
+static pthread_mutex_t fx_mu = PTHREAD_MUTEX_INITIALIZER;
+static int fx_off = -1;
+
+struct fx_buf {
+	char *p;
+	size_t n, cap;
+	bool over;
+};
+
+static void fx_str(struct fx_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (b->n + n >= b->cap) {
+		b->over = true;
+		return;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void fx_u32(struct fx_buf *b, uint32_t v)
+{
+	char t[12];
+	int i = sizeof(t) - 1;
+
+	t[i] = '\0';
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fx_str(b, t + i);
+}
+
+/* "0x%.8x " per 32-bit word of the data, as libnftnl writes a value */
+static void fx_words(struct fx_buf *b, const void *data, uint32_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *d = data;
+
+	for (uint32_t i = 0; i < (len + 3) / 4; i++) {
+		uint32_t w = 0;
+		char t[12] = "0x";
+
+		memcpy(&w, d + 4 * i, len - 4 * i >= 4 ? 4 : len - 4 * i);
+		for (int k = 0; k < 8; k++)
+			t[2 + k] = hex[(w >> (28 - 4 * k)) & 0xf];
+		t[10] = ' ';
+		t[11] = '\0';
+		fx_str(b, t);
+	}
+}
+
+static const char *const fx_cmp_ops[] = { "eq", "neq", "lt", "lte", "gt", "gte" };
+static const char *const fx_bases[] = { "link", "network", "transport" };
+
+/* A name between two words of libnftnl's text, into fx_name[k][shape]. */
+static void fx_learn(enum fx_kind k, unsigned shape, const char *text, const char *before,
+		     const char *after)
+{
+	const char *s = strstr(text, before), *e;
+
+	if (!s)
+		return;
+	s += strlen(before);
+	e = after ? strstr(s, after) : s + strcspn(s, " ");
+	if (e && e > s && (size_t)(e - s) < FX_NAME) {
+		memcpy(fx_name[k][shape], s, (size_t)(e - s));
+		fx_name[k][shape][e - s] = '\0';
+	}
+}
+
+/* Our text of e into b; the kind and shape it is; false when not ours. */
+static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, enum fx_kind *k,
+		      unsigned *shape, bool learning)
+{
+	const void *d;
+	uint32_t len = 0;
+
+	if (!strcmp(name, "payload")) {
+		uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG) || base >= 3)
+			return false;
+		*k = FX_PAYLOAD, *shape = base;
+		fx_str(b, "load ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN));
+		fx_str(b, "b @ ");
+		fx_str(b, fx_bases[base]);
+		fx_str(b, " header + ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET));
+		fx_str(b, " => reg ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG));
+		fx_str(b, " ");
+		return true;
+	}
+	if (!strcmp(name, "cmp")) {
+		uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
+
+		d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+		if (op >= 6 || !d)
+			return false;
+		*k = FX_CMP, *shape = op;
+		fx_str(b, fx_cmp_ops[op]);
+		fx_str(b, " reg ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG));
+		fx_str(b, " ");
+		fx_words(b, d, len);
+		return true;
+	}
+	if (!strcmp(name, "meta")) {
+		uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG) ||
+		    !nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) || key >= FX_SHAPES)
+			return false;
+		*k = FX_META, *shape = key;
+		if (learning)
+			return true;
+		fx_str(b, "load ");
+		fx_str(b, fx_name[FX_META][key]);
+		fx_str(b, " => reg ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG));
+		fx_str(b, " ");
+		return true;
+	}
+	if (!strcmp(name, "immediate")) {
+		fx_str(b, "reg ");
+		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG));
+		fx_str(b, " ");
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) {
+			d = nftnl_expr_get(e, NFTNL_EXPR_IMM_DATA, &len);
+			if (!d)
+				return false;
+			*k = FX_IMM_DATA, *shape = 0;
+			fx_words(b, d, len);
+			return true;
+		}
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+			int32_t v = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+
+			if (v < -16 || v > 16)
+				return false;
+			*k = FX_IMM_VERDICT, *shape = (unsigned)(v + 16);
+			if (learning)
+				return true;
+			fx_str(b, fx_name[FX_IMM_VERDICT][*shape]);
+			if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
+				fx_str(b, " -> ");
+				fx_str(b, nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
+			}
+			fx_str(b, " ");
+			return true;
+		}
+	}
+	return false;
+}
+
+/* e's text (libnftnl's) into buf[size]. */
+static void expr_text(struct nftnl_expr *e, const char *name, char *buf, size_t size)
+{
+	struct fx_buf b = { buf, 0, size, false };
+	enum fx_kind k;
+	unsigned shape;
+	unsigned char st;
+
+	if (fx_off < 0) {
+		const char *env = getenv("MASQC_TEST_RENDER_LIBNFTNL");
+
+		fx_off = env && *env == '1';
+	}
+	buf[0] = '\0';
+	if (fx_off || !fx_format(e, name, &b, &k, &shape, true) || b.over)
+		goto libnftnl;
+	st = __atomic_load_n(&fx_state[k][shape], __ATOMIC_ACQUIRE);
+	if (st == 1) {
+		b.n = 0;
+		buf[0] = '\0';
+		if (fx_format(e, name, &b, &k, &shape, false) && !b.over)
+			return;
+		goto libnftnl;
+	}
+	if (st == 0) {
+		/* the first of its shape: learn its names, compare the texts */
+		char ref[1024];
+
+		nftnl_expr_snprintf(ref, sizeof(ref), e, NFTNL_OUTPUT_DEFAULT, 0);
+		pthread_mutex_lock(&fx_mu);
+		if (fx_state[k][shape] == 0) {
+			if (k == FX_META)
+				fx_learn(k, shape, ref, "load ", " => reg ");
+			else if (k == FX_IMM_VERDICT)
+				fx_learn(k, shape, strchr(ref + 4, ' ') ? strchr(ref + 4, ' ') : ref, " ",
+					 nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN) ? " -> " : NULL);
+			b.n = 0;
+			buf[0] = '\0';
+			__atomic_store_n(&fx_state[k][shape],
+					 fx_format(e, name, &b, &k, &shape, false) && !b.over &&
+					 !strcmp(buf, ref) ? 1 : 2, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&fx_mu);
+		snprintf(buf, size, "%s", ref);
+		return;
+	}
+libnftnl:
+	nftnl_expr_snprintf(buf, size, e, NFTNL_OUTPUT_DEFAULT, 0);
+}
+
 static void render_expr(struct render_rule_ctx *rc, struct nftnl_expr *e)
 {
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
@@ -488,7 +714,7 @@ static void render_expr(struct render_rule_ctx *rc, struct nftnl_expr *e)
 			memmove(t, t + strlen("timeout 0ms "), strlen(t + strlen("timeout 0ms ")) + 1);
 		sb_addf(rc->sb, "%s %s", name, buf);
 	} else {
-		nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+		expr_text(e, name, buf, sizeof(buf));
 		sb_add(rc->sb, name);
 		sb_addc(rc->sb, ' ');
 		sb_add(rc->sb, buf);
@@ -607,15 +833,38 @@ static void render_obj(struct strbuf *sb, const struct nl_table *t, struct nftnl
 	sb_addc(sb, '\n');
 }
 
+/* Where nl_render_stream() hands its text, a piece at a time. */
+struct render_sink {
+	int (*out)(const char *s, size_t n, void *arg);
+	void *arg;
+	int err;
+};
+
+#define RENDER_PIECE (1 << 20)
+
+/* Hands sb's whole lines to the sink, if there is one. */
+static void render_flush(struct strbuf *sb, struct render_sink *snk)
+{
+	if (!snk || !sb->len)
+		return;
+	if (!snk->err)
+		snk->err = snk->out(sb->buf, sb->len, snk->arg);
+	sb->len = 0;
+	sb->buf[0] = '\0';
+}
+
 static void render_rules(struct strbuf *sb, const struct nl_table *t, unsigned flags,
-			 size_t from, size_t to)
+			 size_t from, size_t to, struct render_sink *snk)
 {
 	struct keyed_index *ki = NULL;
 	size_t nki = 0;
 	struct render_rule_ctx rc = { sb, t, flags, &ki, &nki, -1 };
 
-	for (size_t j = from; j < to; j++)
+	for (size_t j = from; j < to; j++) {
 		render_rule(&rc, t->rules.v[j].r);
+		if (snk && sb->len >= RENDER_PIECE)
+			render_flush(sb, snk);
+	}
 	keyed_index_free(ki, nki);
 }
 
@@ -632,39 +881,40 @@ static void *render_rules_part(void *arg)
 {
 	struct rules_part *p = arg;
 
-	render_rules(&p->sb, p->t, p->flags, p->from, p->to);
+	render_rules(&p->sb, p->t, p->flags, p->from, p->to, NULL);
 	return NULL;
 }
 
-char *nl_render(const struct nl_ruleset *rs, unsigned flags)
+/* The rendering into sb; with a sink, handed to it in pieces of whole
+ * lines (and not threaded). */
+static void render_all(const struct nl_ruleset *rs, unsigned flags, struct strbuf *sb,
+		       struct render_sink *snk)
 {
-	struct strbuf sb = { 0 };
-
 	for (size_t i = 0; i < rs->tables.n; i++) {
 		const struct nl_table *t = &rs->tables.v[i];
 
 		if (!t->t)
 			continue;
-		sb_addf(&sb, "table %s %s", nl_family_name(t->family), NL_TABLE);
+		sb_addf(sb, "table %s %s", nl_family_name(t->family), NL_TABLE);
 		if (nftnl_table_is_set(t->t, NFTNL_TABLE_FLAGS) &&
 		    nftnl_table_get_u32(t->t, NFTNL_TABLE_FLAGS))
-			sb_addf(&sb, " flags 0x%" PRIx32, nftnl_table_get_u32(t->t, NFTNL_TABLE_FLAGS));
-		sb_addc(&sb, '\n');
+			sb_addf(sb, " flags 0x%" PRIx32, nftnl_table_get_u32(t->t, NFTNL_TABLE_FLAGS));
+		sb_addc(sb, '\n');
 		for (size_t j = 0; j < t->objs.n; j++)
-			render_obj(&sb, t, t->objs.v[j].o);
+			render_obj(sb, t, t->objs.v[j].o);
 		for (size_t j = 0; j < t->sets.n; j++) {
 			struct nftnl_set *s = t->sets.v[j].s;
 
 			if ((nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) ||
 			    (flags & NL_RENDER_INLINE_SETS))
 				continue;
-			sb_addf(&sb, "set %s %s %s ", nl_family_name(t->family), NL_TABLE,
+			sb_addf(sb, "set %s %s %s ", nl_family_name(t->family), NL_TABLE,
 				nftnl_set_get_str(s, NFTNL_SET_NAME));
-			render_set_body(&sb, s, flags);
-			sb_addc(&sb, '\n');
+			render_set_body(sb, s, flags);
+			sb_addc(sb, '\n');
 		}
 		for (size_t j = 0; j < t->chains.n; j++)
-			render_chain(&sb, t, t->chains.v[j].c);
+			render_chain(sb, t, t->chains.v[j].c);
 		{
 			struct rules_part tail = { .t = t, .flags = flags, .to = t->rules.n };
 			size_t half = t->rules.n;
@@ -672,22 +922,41 @@ char *nl_render(const struct nl_ruleset *rs, unsigned flags)
 			bool threaded = false;
 
 			/* the second half of a big table in a thread of its own */
-			if ((flags & NL_RENDER_THREADED) && t->rules.n >= 20000) {
+			if ((flags & NL_RENDER_THREADED) && !snk && t->rules.n >= 20000) {
 				half = t->rules.n / 2;
 				tail.from = half;
 				threaded = pthread_create(&th, NULL, render_rules_part, &tail) == 0;
 				if (!threaded)
 					half = t->rules.n;
 			}
-			render_rules(&sb, t, flags, 0, half);
+			render_rules(sb, t, flags, 0, half, snk);
 			if (threaded) {
 				pthread_join(th, NULL);
-				sb_addn(&sb, sb_str(&tail.sb), tail.sb.len);
+				sb_addn(sb, sb_str(&tail.sb), tail.sb.len);
 				sb_free(&tail.sb);
 			}
 		}
 	}
+}
+
+char *nl_render(const struct nl_ruleset *rs, unsigned flags)
+{
+	struct strbuf sb = { 0 };
+
+	render_all(rs, flags, &sb, NULL);
 	return sb_steal(&sb);
+}
+
+int nl_render_stream(const struct nl_ruleset *rs, unsigned flags,
+		     int (*out)(const char *s, size_t n, void *arg), void *arg)
+{
+	struct strbuf sb = { 0 };
+	struct render_sink snk = { out, arg, 0 };
+
+	render_all(rs, flags, &sb, &snk);
+	render_flush(&sb, &snk);
+	sb_free(&sb);
+	return snk.err;
 }
 
 /* ---- reading the running ruleset ---------------------------------------------------- */
@@ -3725,6 +3994,10 @@ static struct nl_batch *batch_build(const struct ir_ruleset *rs, unsigned flags,
  * second), with its own diagnostics queue. */
 struct emit_check {
 	const struct ir_ruleset *rs;
+	const struct emit_opts *eo;	/* with text: kept (nl_batch_build_text) */
+	char *text;
+	size_t len;
+	bool keep;
 	struct diag_queue dq;
 	int err;
 };
@@ -3732,15 +4005,17 @@ struct emit_check {
 static void *emit_check_run(void *arg)
 {
 	struct emit_check *ec = arg;
-	FILE *null = fopen("/dev/null", "w");
+	FILE *out = ec->keep ? open_memstream(&ec->text, &ec->len) : fopen("/dev/null", "w");
 
-	if (!null) {
-		ec->err = diag_error(&ec->dq, &loc_internal, "cannot open /dev/null: %s",
-				     strerror(errno));
+	if (!out) {
+		ec->err = diag_error(&ec->dq, &loc_internal, "cannot open %s: %s",
+				     ec->keep ? "a memory stream" : "/dev/null", strerror(errno));
 		return NULL;
 	}
-	ec->err = nft_emit(ec->rs, null, NULL, &ec->dq);
-	fclose(null);
+	ec->err = nft_emit(ec->rs, out, ec->eo, &ec->dq);
+	if (fclose(out) != 0 && ec->err >= 0)
+		ec->err = diag_error(&ec->dq, &loc_internal, "cannot write the nft text: %s",
+				     strerror(errno));
 	return NULL;
 }
 
@@ -3755,12 +4030,49 @@ static void diag_append(struct diag_queue *dst, struct diag_queue *src)
 struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 				struct diag_queue *dq)
 {
-	struct emit_check ec = { .rs = rs, .dq = { .werror = dq->werror } };
-	struct diag_queue bdq = { .werror = dq->werror };
+	return nl_batch_build_text(rs, flags, dq, NULL, NULL, NULL);
+}
+
+/* The batch builder, in a thread of its own: its objects then come from
+ * that thread's malloc arena, not interleaved with the IR's pages, so
+ * that the IR, once freed, can go back to the system page by page
+ * (apply frees it while the commit's wire buffer is built). */
+struct batch_job {
+	const struct ir_ruleset *rs;
+	unsigned flags;
+	struct diag_queue dq;
 	struct nl_batch *b;
-	bool keyed, too_many;
+};
+
+static void *batch_job_run(void *arg)
+{
+	struct batch_job *j = arg;
+	bool keyed = j->flags & NL_BUILD_KEYED_SETS, too_many;
+
+	j->b = batch_build(j->rs, j->flags, keyed, &j->dq, &too_many);
+	/* too many anonymous sets: build again, keyed (see lookup_nl) */
+	if (j->b && too_many && !keyed &&
+	    !(j->flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS))) {
+		bool werror = j->dq.werror;
+
+		nl_batch_free(j->b);
+		diag_queue_free(&j->dq);
+		j->dq = (struct diag_queue){ .werror = werror };
+		j->b = batch_build(j->rs, j->flags, true, &j->dq, &too_many);
+	}
+	return NULL;
+}
+
+struct nl_batch *nl_batch_build_text(const struct ir_ruleset *rs, unsigned flags,
+				     struct diag_queue *dq, const struct emit_opts *eo,
+				     char **text, size_t *len)
+{
+	struct emit_check ec = { .rs = rs, .eo = eo, .keep = text != NULL,
+				 .dq = { .werror = dq->werror } };
+	struct batch_job j = { .rs = rs, .dq = { .werror = dq->werror } };
+	struct nl_batch *b;
 	pthread_t th;
-	bool threaded = pthread_create(&th, NULL, emit_check_run, &ec) == 0;
+	bool threaded;
 
 	/* tests only: keyed sets whatever the size, so the lab can check
 	 * their traffic in every scenario */
@@ -3770,30 +4082,34 @@ struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 		if (e && *e == '1' && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS)))
 			flags |= NL_BUILD_KEYED_SETS;
 	}
-	keyed = flags & NL_BUILD_KEYED_SETS;
-	b = batch_build(rs, flags, keyed, &bdq, &too_many);
-	/* too many anonymous sets: build again, keyed (see lookup_nl) */
-	if (b && too_many && !keyed && !(flags & (NL_BUILD_ANON_SETS | NL_BUILD_SHARED_SETS))) {
-		nl_batch_free(b);
-		diag_queue_free(&bdq);
-		bdq = (struct diag_queue){ .werror = dq->werror };
-		b = batch_build(rs, flags, true, &bdq, &too_many);
-	}
-	if (threaded) {
+	j.flags = flags;
+	threaded = pthread_create(&th, NULL, batch_job_run, &j) == 0;
+	emit_check_run(&ec);
+	if (threaded)
 		pthread_join(th, NULL);
-		/* what the thread freed stays in its own arena otherwise */
-		heap_trim();
-	} else {
-		emit_check_run(&ec);
-	}
+	else
+		batch_job_run(&j);
+	/* what the check freed stays in this arena until someone trims
+	 * (apply does, while it frees the IR): not here, on the way to
+	 * the commit */
+	b = j.b;
 	diag_append(dq, &ec.dq);
 	if (ec.err < 0) {
 		/* the text backend's words, not the batch builder's */
 		nl_batch_free(b);
-		diag_queue_free(&bdq);
+		diag_queue_free(&j.dq);
+		free(ec.text);
 		return NULL;
 	}
-	diag_append(dq, &bdq);
+	diag_append(dq, &j.dq);
+	if (!b) {
+		free(ec.text);
+		return NULL;
+	}
+	if (text) {
+		*text = ec.text;
+		*len = ec.len;
+	}
 	return b;
 }
 

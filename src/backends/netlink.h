@@ -47,6 +47,13 @@ enum nl_build_flags {
  * location, exactly where nft_emit() would have put them). */
 struct nl_batch *nl_batch_build(const struct ir_ruleset *rs, unsigned flags,
 				struct diag_queue *dq);
+/* The same, keeping the nft text that the check (nft_emit(), run beside
+ * the build in a thread of its own) writes with eo: *text (caller frees)
+ * and *len, set only when a batch is returned. */
+struct emit_opts;
+struct nl_batch *nl_batch_build_text(const struct ir_ruleset *rs, unsigned flags,
+				     struct diag_queue *dq, const struct emit_opts *eo,
+				     char **text, size_t *len);
 void nl_batch_free(struct nl_batch *b);
 
 /* Sends the batch.  dry_run: the kernel checks every object and then
@@ -86,5 +93,12 @@ enum nl_render_flags {
  * anonymous sets written inside the rule that uses them, elements
  * sorted), without handles, set ids or counter values.  Caller frees. */
 char *nl_render(const struct nl_ruleset *rs, unsigned flags);
+
+/* The same text handed to out() in pieces of whole lines (about a MB
+ * each; NL_RENDER_THREADED is ignored), for a rendering that goes to a
+ * file without being held whole.  Once out() returns nonzero it is not
+ * called again and that value is returned; 0 when all went out. */
+int nl_render_stream(const struct nl_ruleset *rs, unsigned flags,
+		     int (*out)(const char *s, size_t n, void *arg), void *arg);
 
 #endif

@@ -3,10 +3,23 @@
 #include <string.h>
 #include "shast.h"
 
+/* Parts a word has room for in its own allocation: most words are one
+ * literal, and a 100k-line script has hundreds of thousands of words. */
+#define WORD_INLINE_PARTS 2
+
+/* A word and its first parts are one allocation (parts is then w + 1):
+ * a word is never copied by value. */
+static bool parts_inline(const struct sh_word *w)
+{
+	return w->parts == (const struct sh_part *)(const void *)(w + 1);
+}
+
 struct sh_word *sh_word_new(struct loc loc)
 {
-	struct sh_word *w = xzalloc(sizeof(*w));
+	struct sh_word *w = xzalloc(sizeof(*w) + WORD_INLINE_PARTS * sizeof(struct sh_part));
 
+	w->parts = (struct sh_part *)(void *)(w + 1);
+	w->cap = WORD_INLINE_PARTS;
 	w->loc = loc;
 	return w;
 }
@@ -16,8 +29,13 @@ struct sh_part *sh_word_add_part(struct sh_word *w, enum sh_part_kind kind, bool
 	struct sh_part *p;
 
 	if (w->nparts == w->cap) {
-		w->cap = w->cap ? 2 * w->cap : 2;
-		w->parts = xrealloc(w->parts, w->cap * sizeof(*w->parts));
+		struct sh_part *np = xmalloc(2 * w->cap * sizeof(*np));
+
+		memcpy(np, w->parts, w->nparts * sizeof(*np));
+		if (!parts_inline(w))
+			free(w->parts);
+		w->parts = np;
+		w->cap *= 2;
 	}
 	p = &w->parts[w->nparts++];
 	memset(p, 0, sizeof(*p));
@@ -59,7 +77,8 @@ void sh_word_free(struct sh_word *w)
 			free(p->sub);
 		}
 	}
-	free(w->parts);
+	if (!parts_inline(w))
+		free(w->parts);
 	free(w);
 }
 

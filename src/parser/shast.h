@@ -56,7 +56,8 @@ struct sh_part {
 };
 
 struct sh_word {
-	struct sh_part *parts;
+	struct sh_part *parts;	/* the first ones right after the word itself
+				 * (sh_word_new: one allocation a word) */
 	unsigned nparts, cap;
 	struct loc loc;
 	unsigned assign;	/* NAME=...: length of NAME, else 0 */

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1953,16 +1954,206 @@ static void eval_list(struct shell *sh, const struct sh_list *l)
 		eval_node(sh, n);
 }
 
-/* on_line of sh_parse_args: evaluates, frees, says whether to go on. */
-static bool eval_line(void *ctx, struct sh_list *l)
+/* Evaluates a top-level line; says whether to go on. */
+static bool eval_line_keep(struct shell *sh, const struct sh_list *l)
 {
-	struct shell *sh = ctx;
-
 	eval_list(sh, l);
-	sh_list_free(l);
 	if (sh->flow == FLOW_BREAK || sh->flow == FLOW_CONTINUE)
 		sh->flow = FLOW_NONE;	/* break outside a loop: ignored, as sh does */
 	return sh->flow == FLOW_NONE;
+}
+
+/* on_line of sh_parse_args: evaluates, frees, says whether to go on. */
+static bool eval_line(void *ctx, struct sh_list *l)
+{
+	bool go = eval_line_keep(ctx, l);
+
+	sh_list_free(l);
+	return go;
+}
+
+/* ---- a big script's top level, parsed a line ahead ------------------------ */
+
+/* The parse of a top-level line does not depend on the evaluation of the
+ * lines before it (no aliases; a sourced file or a substitution is parsed
+ * by the evaluator, when it runs), so a big script is parsed by a thread
+ * of its own and its lines handed over in order, each with the parser's
+ * diagnostics since the previous line: they are queued where the serial
+ * parse would have put them (after the previous line's evaluation), and
+ * after an `exit` neither the later lines nor their diagnostics exist,
+ * as when the parse stops there. */
+#define PIPE_MIN_BYTES (256 * 1024)	/* below this a thread is not worth it */
+#define PIPE_BATCH 32			/* lines handed over at a time */
+#define PIPE_MAX_LINES 256		/* parsed, not yet evaluated */
+
+struct pline {
+	struct sh_list l;
+	struct diag_queue dq;
+};
+
+typedef VEC(struct pline) plines;
+typedef VEC(struct sh_list) shlists;
+
+struct pipe_q {
+	pthread_mutex_t mu;
+	pthread_cond_t items, space;
+	plines v;			/* handed over, not yet taken */
+	shlists ret;			/* evaluated: freed by the parser, whose
+					 * arena they are from */
+	bool done, stop;
+	/* the parser's own */
+	plines batch;
+	struct diag_queue pdq;		/* its diagnostics since its last line */
+	struct sh_parse_args pa;
+};
+
+static void pline_free(struct pline *pl)
+{
+	sh_list_free(&pl->l);
+	diag_queue_free(&pl->dq);
+}
+
+static void lists_free(shlists *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		sh_list_free(&v->v[i]);
+	vec_free(v);
+}
+
+static void diag_move(struct diag_queue *dst, struct diag_queue *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		diag_add(dst, src->v[i].level, &src->v[i].loc, src->v[i].hint, "%s", src->v[i].msg);
+	diag_queue_free(src);
+}
+
+/* The parser's end: a line (NULL at the end, with what the parser said
+ * after the last one); false (stop) once the evaluator ran exit. */
+static bool pipe_put(struct pipe_q *q, struct sh_list *l, bool last)
+{
+	struct pline pl = { l ? *l : (struct sh_list){ 0 }, q->pdq };
+	shlists ret;
+	bool go;
+
+	q->pdq = (struct diag_queue){ .werror = pl.dq.werror };
+	vec_push(&q->batch, pl);
+	if (!last && q->batch.n < PIPE_BATCH)
+		return true;
+	pthread_mutex_lock(&q->mu);
+	while (!last && q->v.n >= PIPE_MAX_LINES && !q->stop)
+		pthread_cond_wait(&q->space, &q->mu);
+	go = !q->stop;
+	if (go)
+		for (size_t i = 0; i < q->batch.n; i++)
+			vec_push(&q->v, q->batch.v[i]);
+	ret = q->ret;
+	memset(&q->ret, 0, sizeof(q->ret));
+	if (last)
+		q->done = true;
+	pthread_cond_signal(&q->items);
+	pthread_mutex_unlock(&q->mu);
+	if (!go)
+		for (size_t i = 0; i < q->batch.n; i++)
+			pline_free(&q->batch.v[i]);
+	q->batch.n = 0;
+	lists_free(&ret);
+	return go;
+}
+
+static bool pipe_on_line(void *ctx, struct sh_list *l)
+{
+	return pipe_put(ctx, l, false);
+}
+
+static void *pipe_parse(void *arg)
+{
+	struct pipe_q *q = arg;
+	struct sh_list none = { 0 };
+
+	sh_parse_text(&q->pa, &none);
+	pipe_put(q, NULL, true);
+	vec_free(&q->batch);
+	return NULL;
+}
+
+static bool eval_line_keep(struct shell *sh, const struct sh_list *l);
+
+/* MASQC_TEST_PARSE_THREAD (tests only): 1 whatever the size, 0 never */
+static bool parse_thread_wanted(const struct src_file *f, const struct shell_opts *o)
+{
+	const char *e = getenv("MASQC_TEST_PARSE_THREAD");
+
+	if (o && o->serial_parse)
+		return false;
+	if (e && (*e == '0' || *e == '1'))
+		return *e == '1';
+	return f->len >= PIPE_MIN_BYTES;
+}
+
+/* Evaluates pa's text with the parse in a thread; false if none started
+ * (nothing was parsed or evaluated then). */
+static bool eval_pipelined(struct shell *sh, const struct sh_parse_args *pa)
+{
+	struct pipe_q q = { .pa = *pa, .pdq = { .werror = pa->dq->werror } };
+	shlists done_lists = { 0 };
+	pthread_t th;
+	bool stopped = false, done = false;
+
+	pthread_mutex_init(&q.mu, NULL);
+	pthread_cond_init(&q.items, NULL);
+	pthread_cond_init(&q.space, NULL);
+	q.pa.dq = &q.pdq;
+	q.pa.on_line = pipe_on_line;
+	q.pa.ctx = &q;
+	if (pthread_create(&th, NULL, pipe_parse, &q) != 0) {
+		pthread_cond_destroy(&q.items);
+		pthread_cond_destroy(&q.space);
+		pthread_mutex_destroy(&q.mu);
+		return false;
+	}
+	while (!stopped && !done) {
+		plines take;
+
+		pthread_mutex_lock(&q.mu);
+		while (!q.v.n && !q.done)
+			pthread_cond_wait(&q.items, &q.mu);
+		take = q.v;
+		done = q.done;
+		memset(&q.v, 0, sizeof(q.v));
+		for (size_t i = 0; i < done_lists.n; i++)
+			vec_push(&q.ret, done_lists.v[i]);
+		done_lists.n = 0;
+		pthread_cond_signal(&q.space);
+		pthread_mutex_unlock(&q.mu);
+		for (size_t i = 0; i < take.n; i++) {
+			if (stopped) {
+				pline_free(&take.v[i]);
+				continue;
+			}
+			diag_move(sh->dq, &take.v[i].dq);
+			if (!eval_line_keep(sh, &take.v[i].l))
+				stopped = true;
+			vec_push(&done_lists, take.v[i].l);
+		}
+		vec_free(&take);
+	}
+	if (stopped) {
+		pthread_mutex_lock(&q.mu);
+		q.stop = true;
+		pthread_cond_signal(&q.space);
+		pthread_mutex_unlock(&q.mu);
+	}
+	pthread_join(th, NULL);
+	for (size_t i = 0; i < q.v.n; i++)
+		pline_free(&q.v.v[i]);
+	vec_free(&q.v);
+	lists_free(&q.ret);
+	lists_free(&done_lists);
+	diag_queue_free(&q.pdq);
+	pthread_cond_destroy(&q.items);
+	pthread_cond_destroy(&q.space);
+	pthread_mutex_destroy(&q.mu);
+	return true;
 }
 
 int shell_eval(struct source_set *ss, struct src_file *f, const struct shell_opts *o,
@@ -2011,7 +2202,8 @@ int shell_eval(struct source_set *ss, struct src_file *f, const struct shell_opt
 		free(name);
 	}
 	pa.ctx = &sh;
-	sh_parse_text(&pa, &none);
+	if (!parse_thread_wanted(f, o) || !eval_pipelined(&sh, &pa))
+		sh_parse_text(&pa, &none);
 
 	for (i = 0; i < sh.npos; i++)
 		free(sh.pos[i]);

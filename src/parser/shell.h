@@ -11,6 +11,7 @@ struct shell_opts {
 	const char *const *args;	/* positional parameters $1..; NULL/0 -> { "start" } */
 	unsigned nargs;
 	unsigned loop_bound;		/* max iterations of one while/until loop; 0 -> 10000 */
+	bool serial_parse;		/* no parse thread, whatever the size */
 };
 
 /* Evaluates f symbolically, appending every simple command it would run to

@@ -1,0 +1,82 @@
+#!/bin/bash
+# tests/parse-thread.sh -- a big script's top level is parsed by a thread of
+# its own, a line ahead of the evaluation (src/parser/shell.c): the result
+# must be the serial parse's, byte for byte -- the compiled output, and the
+# diagnostics in the same order, none from past an `exit`.
+#
+# MASQC_TEST_PARSE_THREAD=1 takes the thread whatever the size, =0 never.
+
+. "$(dirname "$0")/lib.sh"
+
+need_masqc
+make_tmpdir
+
+# same MODE-LABEL DIR SCRIPT ARGS...: masqc ARGS SCRIPT (in DIR) with the
+# thread and without; stdout, stderr and the exit status must agree
+same() {
+	local label=$1 dir=$2 script=$3 rc0 rc1
+	shift 3
+	(cd "$dir" && MASQC_TEST_PARSE_THREAD=0 "$MASQC" "$@" "$script") >"$TMP/o0" 2>"$TMP/e0"
+	rc0=$?
+	(cd "$dir" && MASQC_TEST_PARSE_THREAD=1 "$MASQC" "$@" "$script") >"$TMP/o1" 2>"$TMP/e1"
+	rc1=$?
+	if [ $rc0 -eq $rc1 ] && cmp -s "$TMP/o0" "$TMP/o1" && cmp -s "$TMP/e0" "$TMP/e1"; then
+		tap_ok "$label"
+	else
+		tap_not_ok "$label (exit $rc0 serial, $rc1 threaded)"
+		diff "$TMP/e0" "$TMP/e1" | head -n 20 | tap_diag
+		diff "$TMP/o0" "$TMP/o1" | head -n 20 | tap_diag
+	fi
+}
+
+for dir in $RULESET_DIRS "$RULESETS/errors"; do
+	for f in "$dir"/*.sh; do
+		[ -f "$f" ] || continue
+		name=$(basename "$f")
+		ruleset_args "${f%.sh}.args"
+		same "${dir#"$RULESETS"}/$name: compile" "$dir" "$name" compile "${ARGS[@]}"
+	done
+done
+
+# exit in the middle: nothing after it runs, and its syntax error is not
+# reported; the syntax error before it is, in its place among the rest
+{
+	echo 'iptables -P INPUT DROP'
+	for i in $(seq 1 300); do echo "iptables -A INPUT -s 10.0.$((i / 250)).$((i % 250)) -j ACCEPT"; done
+	echo 'iptables -A INPUT -j NOSUCHTARGET'
+	echo 'if true; then'
+	echo '  iptables -A INPUT -p tcp --dport 22 -j ACCEPT'
+	echo 'fi fi'
+	for i in $(seq 1 300); do echo "iptables -A INPUT -d 10.1.$((i / 250)).$((i % 250)) -j DROP"; done
+	echo 'exit 0'
+	echo 'iptables -A INPUT -j ALSOMISSING'
+	echo 'if then'
+	for i in $(seq 1 300); do echo "iptables -A INPUT -d 10.2.$((i / 250)).$((i % 250)) -j DROP"; done
+} >"$TMP/exit.sh"
+same "exit mid-script, errors before and after it: check" "$TMP" exit.sh check
+if grep -q ALSOMISSING "$TMP/e1" || grep -q "10\.2\." "$TMP/o1"; then
+	tap_not_ok "nothing from past the exit"
+else
+	tap_ok "nothing from past the exit"
+fi
+same "exit mid-script: compile" "$TMP" exit.sh compile --no-locations
+
+# a script past the size where the thread is taken by default
+if command -v python3 >/dev/null; then
+	python3 "$SRCDIR/bench/gen.py" 5000 "$TMP" >/dev/null
+	if [ "$(wc -c <"$TMP/rules-5000.sh")" -lt 262144 ]; then
+		tap_not_ok "bench/gen.py 5000 is smaller than the parse thread's threshold"
+	fi
+	(cd "$TMP" && "$MASQC" compile rules-5000.sh) >"$TMP/d" 2>&1
+	(cd "$TMP" && MASQC_TEST_PARSE_THREAD=0 "$MASQC" compile rules-5000.sh) >"$TMP/s" 2>&1
+	if cmp -s "$TMP/d" "$TMP/s"; then
+		tap_ok "5,000 rules: the default (threaded) compile = the serial one"
+	else
+		tap_not_ok "5,000 rules: the default (threaded) compile = the serial one"
+		diff "$TMP/s" "$TMP/d" | head -n 20 | tap_diag
+	fi
+else
+	tap_skip "5,000 rules" "no python3"
+fi
+
+tap_done
