@@ -132,7 +132,7 @@ if [ -n "${M_T[10000]:-}" ] && [ -n "${M_T[100000]:-}" ]; then
 	echo "growth translate 100k/10k: $(ratio "${T_T[100000]}" "${T_T[10000]}")x"
 fi
 echo
-echo "bars (docs/performance.md): compile 100k <= 1.0x iptables-restore-translate; 100k <= 12x 10k; peak < 200 MB; 10k script end to end >= 1000x"
+echo "bars (../shared/docs/performance.md): compile 100k <= 1.0x iptables-restore-translate; 100k <= 12x 10k; peak < 200 MB; 10k script end to end >= 1000x"
 
 # ---------------------------------------------------------------------------
 # Loading into the kernel and diffing against it (issue 5).
@@ -186,7 +186,7 @@ if [ $can_kernel = yes ]; then
 			"apply ${A_R[$n]}, nft ${F_R[$n]}, restore ${R_R[$n]}, diff ${D_R[$n]}, list ${L_R[$n]}"
 	done
 	echo
-	echo "bars (docs/performance.md): apply 100k <= 0.1x nft -f and <= 1.0x iptables-nft-restore, peak < 300 MB; diff 100k <= 0.25x nft list ruleset"
+	echo "bars (../shared/docs/performance.md): apply 100k <= 0.1x nft -f and <= 1.0x iptables-nft-restore, peak < 300 MB; diff 100k <= 0.25x nft list ruleset"
 else
 	echo "== kernel: skipped (needs root, unshare -n, ip, nft and iptables-nft-restore)"
 fi
