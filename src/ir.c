@@ -529,7 +529,8 @@ void ir_ruleset_free_rules(struct ir_ruleset *rs, unsigned every, void (*tick)(v
 	/* in address order: the rules of all chains were made as the script
 	 * went, so its pages empty one after the other and can be given back
 	 * while the rest is freed */
-	qsort(all.v, all.n, sizeof(*all.v), ptr_cmp);
+	if (all.n)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(all.v, all.n, sizeof(*all.v), ptr_cmp);
 	for (size_t i = 0; i < all.n; i++) {
 		ir_rule_free(all.v[i]);
 		if (tick && every && (i + 1) % every == 0)

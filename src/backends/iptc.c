@@ -1008,8 +1008,11 @@ static int rule_cmp(const void *a, const void *b, void *table)
 
 static void render_table(struct rtable *rt, bool locations, struct strbuf *sb)
 {
-	qsort_r(rt->chains.v, rt->chains.n, sizeof(*rt->chains.v), chain_cmp, (void *)rt->name);
-	qsort_r(rt->rules, rt->nrules, sizeof(*rt->rules), rule_cmp, (void *)rt->name);
+	if (rt->chains.n)	/* qsort_r(NULL, 0, ...) is undefined */
+		qsort_r(rt->chains.v, rt->chains.n, sizeof(*rt->chains.v), chain_cmp,
+			(void *)rt->name);
+	if (rt->nrules)
+		qsort_r(rt->rules, rt->nrules, sizeof(*rt->rules), rule_cmp, (void *)rt->name);
 	sb_addf(sb, "*%s %s\n", fam_word(rt->fam), rt->name);
 	for (size_t i = 0; i < rt->chains.n; i++)
 		sb_addf(sb, ":%s %s\n", rt->chains.v[i].name,
