@@ -7,9 +7,8 @@
  *
  * RENDER: --loc (source lines), --inline (sets inside the rules).
  * ARGS also take --anon-sets / --shared-sets / --keyed-sets (nl_batch_build flags).
- * ARGS are masqc's -D NAME=VALUE and --arg WORD.  The pipeline is the one
- * of src/main.c (load, evaluate, dispatch, lower legacy, resolve); diagnostics go to
- * stderr.  Exit 0 ok, 1 errors (input or kernel), 2 trouble.
+ * ARGS are masqc's -D NAME=VALUE and --arg WORD.  The pipeline is masqc's
+ * own, compile_scripts() of src/compile.c; diagnostics go to stderr.  Exit 0 ok, 1 errors (input or kernel), 2 trouble.
  */
 #include "config.h"
 
@@ -20,14 +19,7 @@
 #include <time.h>
 
 #include "util.h"
-#include "loc.h"
-#include "diag.h"
-#include "ir.h"
-#include "parser/cmd.h"
-#include "parser/shell.h"
-#include "parser/dialect.h"
-#include "parser/legacy-parse.h"
-#include "legacy.h"
+#include "compile.h"
 #include "backends/netlink.h"
 
 struct tool_opts {
@@ -38,42 +30,19 @@ struct tool_opts {
 	const char *script;
 };
 
-static int tool_compile(const struct tool_opts *o, struct source_set *ss,
-			struct diag_queue *dq, struct ir_ruleset *rs)
+/* The pipeline of masqc itself (compile.c), for one script. */
+static int tool_compile(const struct tool_opts *o, struct compiled *c)
 {
-	struct parse_ctx pc = { .rs = rs, .dq = dq, .ss = ss };
-	struct shell_opts so = {
+	const char *scripts[1] = { o->script };
+	struct compile_opts co = {
 		.defines = o->defines.v, .ndefines = (unsigned)o->defines.n,
 		.args = o->args.v, .nargs = (unsigned)o->args.n,
+		.scripts = scripts, .nscripts = 1,
 	};
-	struct src_file *f = source_load(ss, o->script, NULL);
 
-	if (!f) {
-		fprintf(stderr, "nl-load: cannot read %s: %s\n", o->script, strerror(errno));
+	if (compile_scripts(&co, c) < 0)
 		return -1;
-	}
-	if (ipchains_save_detect(f)) {
-		ipchains_save_parse(&pc, f);
-	} else if (iptsave_detect(f)) {
-		iptsave_parse(&pc, f, IR_FAM_IPV4);
-	} else {
-		struct cmd_stream cs;
-		struct dispatcher *dp = dispatcher_new(&pc);
-
-		cmd_stream_init(&cs);
-		cs.sink = dispatcher_sink;
-		cs.sink_ctx = dp;
-		shell_eval(ss, f, &so, dq, &cs);
-		dispatcher_free(dp);
-		cmd_stream_free(&cs);
-	}
-	/* ipfwadm/ipchains: lowered with the whole picture, as main.c does */
-	for (size_t k = 0; k < o->defines.n; k++)
-		lg_define(&pc, o->defines.v[k]);
-	lg_lower(&pc, LG_GEN_AUTO);
-	lg_state_free(pc.legacy);
-	ir_resolve(rs, dq);
-	return diag_has_errors(dq) ? -1 : 0;
+	return diag_has_errors(&c->dq) ? -1 : 0;
 }
 
 static double now(void)
@@ -114,9 +83,7 @@ static int parse_args(int argc, char **argv, struct tool_opts *o)
 int main(int argc, char **argv)
 {
 	struct tool_opts o = { 0 };
-	struct source_set ss = { 0 };
-	struct diag_queue dq = { 0 };
-	struct ir_ruleset *rs = NULL;
+	struct compiled c = { 0 };
 	struct nl_batch *b = NULL;
 	const char *cmd = argc > 1 ? argv[1] : "";
 	int rc = 0;
@@ -145,11 +112,10 @@ int main(int argc, char **argv)
 		fputs("nl-load: no script\n", stderr);
 		return 2;
 	}
-	rs = ir_ruleset_new();
-	if (tool_compile(&o, &ss, &dq, rs) == 0) {
+	if (tool_compile(&o, &c) == 0) {
 		double t0 = now(), t1;
 
-		b = nl_batch_build(rs, o.build, &dq);
+		b = nl_batch_build(c.rs, o.build, &c.dq);
 		t1 = now();
 		if (!b) {
 			rc = 1;
@@ -161,7 +127,7 @@ int main(int argc, char **argv)
 			double t2, t3;
 
 			t2 = now();
-			rc = nl_batch_commit(b, o.check, &dq) < 0 ? 1 : 0;
+			rc = nl_batch_commit(b, o.check, &c.dq) < 0 ? 1 : 0;
 			t3 = now();
 			if (getenv("NL_LOAD_TIMES"))
 				fprintf(stderr, "build %.3f s, commit %.3f s, %zu messages, %zu bytes\n",
@@ -176,11 +142,9 @@ int main(int argc, char **argv)
 	} else {
 		rc = 1;
 	}
-	diag_print(&dq, stderr, false);
+	diag_print(&c.dq, stderr, false);
 	nl_batch_free(b);
-	diag_queue_free(&dq);
-	ir_ruleset_free(rs);
-	source_set_free(&ss);
+	compiled_free(&c);
 	vec_free(&o.defines);
 	vec_free(&o.args);
 	return rc;
