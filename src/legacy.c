@@ -1845,8 +1845,9 @@ static bool range_covers(const struct ir_match *m, uint32_t lo, uint32_t hi, boo
 
 /* The copy of r for the view, or NULL when it can never match there;
  * *changed: some test was read differently. */
-static struct ir_rule *helper_view_rule(const struct ir_rule *r, enum ir_match_kind kind,
-					uint32_t lo, uint32_t hi, bool *changed)
+static struct ir_rule *helper_view_rule(struct lower *L, const struct ir_rule *r,
+					enum ir_match_kind kind, uint32_t lo, uint32_t hi,
+					bool *changed)
 {
 	struct ir_rule *c = ir_rule_clone(r);
 	bool restrictive = c->verdict.kind == IR_V_DROP || c->verdict.kind == IR_V_REJECT;
@@ -1866,6 +1867,11 @@ static struct ir_rule *helper_view_rule(const struct ir_rule *r, enum ir_match_k
 		if (all || restrictive) {
 			*changed = true;
 			ir_match_remove(c, m);
+		} else {
+			diag_warning(L->pc->dq, &m->loc, "for connections a masquerading helper "
+				     "opened, this rule tests the real port: 2.x tested one of the "
+				     "masquerade range %u-%u, which this test covers only in part, and "
+				     "the rule neither accepts nor denies", lo, hi);
 		}
 	}
 	return c;
@@ -1886,7 +1892,7 @@ static bool helper_view(struct lower *L, struct ir_chain *ch, bool out)
 	}
 	view = ir_chain_new_user(L->t, name, loc);
 	for (const struct ir_rule *r = ch->rules; r; r = r->next) {
-		struct ir_rule *c = helper_view_rule(r, kind, lo, hi, &changed);
+		struct ir_rule *c = helper_view_rule(L, r, kind, lo, hi, &changed);
 
 		if (c)
 			ir_chain_insert(view, c, 0);
@@ -2071,6 +2077,10 @@ static const struct lg_forward *fw_share(struct lower *L, const struct lg_forwar
 		r->verdict.u.nat.rr[i].port = v.v[i]->rport;
 		r->verdict.u.nat.rr[i].weight = v.v[i]->pref;
 	}
+	if (!quiet && f->kind == LG_FW_MFW && v.v[0]->rport)
+		diag_warning(L->pc->dq, &f->loc, "with a port, a mark's forward is written once for "
+			     "tcp and once for udp, each counting its own connections; 2.2 took "
+			     "the turns of both protocols together");
 	if (!quiet)
 		diag_note(L->pc->dq, &f->loc, "%zu targets share this %s's new connections in turn, "
 		  "each as many in a row as its preference (%s): a counter in the rule (nft "

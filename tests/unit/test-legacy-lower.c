@@ -590,6 +590,7 @@ static void case_load_share(void)
 	     "numgen inc mod 3 map { 0 : 192.168.1.20, 1 : 192.168.1.21, 2 : 192.168.1.21 }",
 	     "mfw: -A order, no port");
 	ok(has_diag(&R, DIAG_NOTE, "share this mark's new connections"), "load sharing noted");
+	ok(!has_diag(&R, DIAG_WARNING, "once for tcp and once for udp"), "mfw without a port: one counter");
 	run_free(&R);
 
 	run_init(&R);
@@ -662,6 +663,10 @@ static void helper_view_case(enum lg_generation gen, const char *name)
 	r->proto = 17;
 	ports(&r->dport, 64000, 64100, false);
 	chains_add(&R, "input", r);
+	r = rule(LG_IPCHAINS, LG_T_NONE);	/* part of it, no verdict: real port, warned */
+	r->proto = 6;
+	ports(&r->dport, 62000, 63000, false);
+	chains_add(&R, "input", r);
 	r = rule(LG_IPCHAINS, LG_T_ACCEPT);	/* none of it: never */
 	r->proto = 17;
 	ports(&r->dport, 53, 53, false);
@@ -684,11 +689,14 @@ static void helper_view_case(enum lg_generation gen, const char *name)
 	want(&R, "ct direction reply ct status & expected != 0 ct status & dnat != 0 "
 	     "ct mark & 0x80000000 == 0x80000000 counter goto legacy_output.helper", "output dispatch");
 	want(&R, "chain legacy_input.helper {\n\t\tmeta l4proto tcp counter accept\n"
-	     "\t\tmeta l4proto udp counter drop\n\t}", "view: all -> test dropped, part ACCEPT "
-	     "and none left out, part DENY matches");
+	     "\t\tmeta l4proto udp counter drop\n\t\ttcp dport 62000-63000 counter\n\t}",
+	     "view: all -> test dropped, part ACCEPT and none left out, part DENY matches, "
+	     "part with no verdict keeps the real port");
 	want(&R, "chain legacy_output.helper {\n\t\tmeta l4proto tcp counter accept\n\t}",
 	     "output view: sport");
 	ok(has_diag(&R, DIAG_WARNING, "as if their port on the gateway's side"), "view warned");
+	ok(has_diag(&R, DIAG_WARNING, "this rule tests the real port"),
+	   "a partial test kept in the view is warned");
 	run_free(&R);
 }
 
