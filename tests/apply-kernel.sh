@@ -23,12 +23,7 @@
 need_masqc
 need_netns
 need_cmd nft flock
-if [ -z "${MASQC_TEST_IN_NS:-}" ]; then
-	exec env MASQC_TEST_IN_NS=1 unshare -n bash "$0" "$@"
-fi
-make_tmpdir
-export MASQC_STATE_DIR=$TMP/state MASQC_RUN_DIR=$TMP/run
-cd "$TMP"
+in_private_netns "$@"
 
 cat >a.sh <<'S'
 #!/bin/sh

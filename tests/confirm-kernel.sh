@@ -14,12 +14,7 @@
 need_masqc
 need_netns
 need_cmd nft setsid
-if [ -z "${MASQC_TEST_IN_NS:-}" ]; then
-	exec env MASQC_TEST_IN_NS=1 unshare -n bash "$0" "$@"
-fi
-make_tmpdir
-export MASQC_STATE_DIR=$TMP/state MASQC_RUN_DIR=$TMP/run
-cd "$TMP"
+in_private_netns "$@"
 
 cat >old.sh <<'S'
 echo 0 > /proc/sys/net/ipv4/ip_forward

@@ -42,17 +42,10 @@ S
 printf 'iptables -A INPUT -j ACCEPTT\n' >broken.sh
 chmod 644 ./*.sh
 
-run() {	# $1 expected status, $2 description, command...
-	local want=$1 d=$2 rc
+run() {	# $1 expected status, $2 description, command... (lib.sh expect_rc)
+	local want=$1 d=$2
 	shift 2
-	"$@" >out 2>err
-	rc=$?
-	if [ "$rc" = "$want" ]; then
-		tap_ok "$d"
-	else
-		tap_not_ok "$d (exit $rc, want $want)"
-		head -n 20 out err | tap_diag
-	fi
+	expect_rc "$d" "$want" "$@"
 }
 has() {	# $1 description, $2 file, $3 extended regex
 	if grep -Eq -- "$3" "$2"; then tap_ok "$1"; else tap_not_ok "$1"; tap_diag <"$2"; fi

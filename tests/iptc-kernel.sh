@@ -32,12 +32,7 @@ need_netns
 need_cmd iptables-legacy iptables-legacy-save iptables-legacy-restore ip6tables-legacy \
 	ip6tables-legacy-save ip6tables-legacy-restore nft
 need_iptc_backend
-if [ -z "${MASQC_TEST_IN_NS:-}" ]; then
-	exec env MASQC_TEST_IN_NS=1 unshare -n bash "$0" "$@"
-fi
-make_tmpdir
-export MASQC_STATE_DIR=$TMP/state MASQC_RUN_DIR=$TMP/run
-cd "$TMP"
+in_private_netns "$@"
 L="--backend iptables-legacy"
 
 # the whole legacy ruleset (both families, counters out, tables sorted),

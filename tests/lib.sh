@@ -108,7 +108,8 @@ masqc_is_asan() {
 
 # One command and its exit status: $1 description, $2 expected status,
 # the command; its stdout and stderr are left in ./out and ./err, and the
-# errors (not the notes) are shown when the status is wrong.
+# errors (not the notes) and the start of stdout are shown when the status
+# is wrong.
 expect_rc() {
 	local d=$1 want=$2 rc
 	shift 2
@@ -118,8 +119,21 @@ expect_rc() {
 		tap_ok "$d"
 	else
 		tap_not_ok "$d (exit $rc, want $want)"
-		grep -v ': note: ' err | head -n 20 | tap_diag
+		{ grep -v ': note: ' err | head -n 20; head -n 20 out; } | tap_diag
 	fi
+}
+
+# Runs the calling test again in a network namespace of its own (as root:
+# nothing it loads reaches the host), then gives it a scratch directory as
+# its working directory, with masqc's state and run directories in it.
+# Call as: in_private_netns "$@"
+in_private_netns() {
+	if [ -z "${MASQC_TEST_IN_NS:-}" ]; then
+		exec env MASQC_TEST_IN_NS=1 unshare -n bash "$0" "$@"
+	fi
+	make_tmpdir
+	export MASQC_STATE_DIR=$TMP/state MASQC_RUN_DIR=$TMP/run
+	cd "$TMP" || exit 2
 }
 
 # A scratch directory removed when the test exits.
