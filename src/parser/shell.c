@@ -740,6 +740,13 @@ static void expand_word(struct shell *sh, const struct sh_word *w, enum exp_mode
 {
 	struct expander e;
 
+	/* most words are one literal: the field is its text, as the general
+	 * path below would build it (location: the word's; no variable) */
+	if (w->nparts == 1 && w->parts[0].kind == SHP_LIT && !skip &&
+	    (mode != EXP_PATTERN || !w->parts[0].quoted)) {
+		vec_push(out, ((struct field){ .s = xstrdup(w->parts[0].text), .loc = w->loc }));
+		return;
+	}
 	memset(&e, 0, sizeof(e));
 	e.sh = sh;
 	e.mode = mode;
@@ -1011,7 +1018,8 @@ static char *cmdsub_value(struct shell *sh, struct sh_part *p, bool quiet)
 
 /* ---- from fields to the command stream -------------------------------- */
 
-static void field_to_word(const struct field *f, struct word *w)
+/* A literal field's string moves into the word (f->s is NULL after). */
+static void field_to_word(struct field *f, struct word *w)
 {
 	const char *s = f->s, *m = strchr(s, SYM_START), *e;
 	char kind;
@@ -1021,7 +1029,8 @@ static void field_to_word(const struct field *f, struct word *w)
 	w->var = f->var ? xstrdup(f->var) : NULL;
 	if (!m) {
 		w->kind = WORD_LITERAL;
-		w->text = xstrdup(s);
+		w->text = f->s;
+		f->s = NULL;
 		return;
 	}
 	kind = m[1];
@@ -1126,7 +1135,8 @@ static void redirs_apply(struct shell *sh, const struct sh_redir *r, struct comm
 	}
 }
 
-static void emit(struct shell *sh, const fieldvec *a, const struct sh_node *n)
+/* The fields' literal strings move into the command (a is freed after). */
+static void emit(struct shell *sh, fieldvec *a, const struct sh_node *n)
 {
 	struct command *c = xzalloc(sizeof(*c));
 	size_t i;
