@@ -139,13 +139,7 @@ static struct sh_case_item *case_append(struct sh_case_item *l, struct sh_case_i
 %destructor { sh_node_free($$); } <node>
 %destructor { sh_list_free(&$$); } <list>
 %destructor { sh_case_item_free($$); } <item>
-%destructor {
-	unsigned i;
-
-	for (i = 0; i < $$.n; i++)
-		sh_word_free($$.v[i]);
-	free($$.v);
-} <words>
+%destructor { sh_words_release($$.v, $$.n); } <words>
 
 %%
 
@@ -164,7 +158,7 @@ line:		NEWLINE
 	|	error NEWLINE		{ yyerrok; }
 	;
 
-list:		and_or			{ $$.head = $$.tail = NULL; sh_list_add(&$$, $1); }
+list:		and_or			{ $$ = (struct sh_list){ 0 }; sh_list_add(&$$, $1); }
 	|	list sep and_or		{ $$ = $1; sh_list_add(&$$, $3); }
 	|	list sep		{ $$ = $1; }
 	;
@@ -173,7 +167,7 @@ sep:		SEMI | AMP ;
 
 /* A compound body: newlines separate too; the last command may be
  * unterminated (`( a )`, `a) cmd ;;`). */
-stmts:		%empty			{ $$.head = $$.tail = NULL; }
+stmts:		%empty			{ $$ = (struct sh_list){ 0 }; }
 	|	stmts NEWLINE		{ $$ = $1; }
 	|	stmts and_or sep	{ $$ = $1; sh_list_add(&$$, $2); }
 	|	stmts and_or NEWLINE	{ $$ = $1; sh_list_add(&$$, $2); }
@@ -252,7 +246,7 @@ if_clause:	IF body THEN body else_part FI
 		}
 	;
 
-else_part:	%empty			{ $$.head = $$.tail = NULL; }
+else_part:	%empty			{ $$ = (struct sh_list){ 0 }; }
 	|	ELSE body		{ $$ = $2; }
 	|	ELIF body THEN body else_part
 		{
@@ -261,7 +255,7 @@ else_part:	%empty			{ $$.head = $$.tail = NULL; }
 			n->u.cond.cond = $2;
 			n->u.cond.body = $4;
 			n->u.cond.alt = $5;
-			$$.head = $$.tail = NULL;
+			$$ = (struct sh_list){ 0 };
 			sh_list_add(&$$, n);
 		}
 	;
@@ -330,19 +324,17 @@ case_list:	%empty			{ $$ = NULL; }
 
 case_item:	pattern RPAREN body
 		{
-			$$ = xzalloc(sizeof(*$$));
+			$$ = sh_case_item_new(@1);
 			$$->pats = $1.v;
 			$$->npats = $1.n;
 			$$->body = $3;
-			$$->loc = @1;
 		}
 	|	LPAREN pattern RPAREN body
 		{
-			$$ = xzalloc(sizeof(*$$));
+			$$ = sh_case_item_new(@2);
 			$$->pats = $2.v;
 			$$->npats = $2.n;
 			$$->body = $4;
-			$$->loc = @2;
 		}
 	;
 
@@ -353,31 +345,22 @@ pattern:	WORD			{ $$.v = NULL; $$.n = $$.cap = 0; sh_words_add(&$$.v, &$$.n, &$$
 funcdef:	WORD LPAREN RPAREN linebreak compound
 		{
 			$$ = sh_node_new(SHN_FUNCDEF, @1);
-			$$->u.func = xzalloc(sizeof(*$$->u.func));
-			$$->u.func->refs = 1;
-			$$->u.func->name = xstrdup(sh_word_plain($1) ? sh_word_plain($1) : "");
-			$$->u.func->body = $5;
-			$$->u.func->loc = @1;
+			$$->u.func = sh_func_new(sh_word_plain($1) ? sh_word_plain($1) : "",
+						 $5, @1);
 			sh_word_free($1);
 		}
 	|	FUNCTION WORD linebreak brace_group
 		{
 			$$ = sh_node_new(SHN_FUNCDEF, @2);
-			$$->u.func = xzalloc(sizeof(*$$->u.func));
-			$$->u.func->refs = 1;
-			$$->u.func->name = xstrdup(sh_word_plain($2) ? sh_word_plain($2) : "");
-			$$->u.func->body = $4;
-			$$->u.func->loc = @2;
+			$$->u.func = sh_func_new(sh_word_plain($2) ? sh_word_plain($2) : "",
+						 $4, @2);
 			sh_word_free($2);
 		}
 	|	FUNCTION WORD LPAREN RPAREN linebreak compound
 		{
 			$$ = sh_node_new(SHN_FUNCDEF, @2);
-			$$->u.func = xzalloc(sizeof(*$$->u.func));
-			$$->u.func->refs = 1;
-			$$->u.func->name = xstrdup(sh_word_plain($2) ? sh_word_plain($2) : "");
-			$$->u.func->body = $6;
-			$$->u.func->loc = @2;
+			$$->u.func = sh_func_new(sh_word_plain($2) ? sh_word_plain($2) : "",
+						 $6, @2);
 			sh_word_free($2);
 		}
 	;
@@ -414,7 +397,13 @@ static bool deliver(struct sh_parser *p, struct sh_list *l)
 		return true;
 	}
 	if (p->a->on_line) {
-		if (!p->a->on_line(p->a->ctx, l))
+		bool go;
+
+		/* the line goes with its pools; the next one gets a new pool */
+		sh_pool_take(&l->pools);
+		go = p->a->on_line(p->a->ctx, l);
+		sh_pool_next();
+		if (!go)
 			p->stop = true;
 		return !p->stop;
 	}
@@ -506,12 +495,18 @@ int sh_parse_text(const struct sh_parse_args *a, struct sh_list *out)
 	struct sh_parser p;
 	int r;
 
+	struct sh_pool_state saved;
+
 	memset(&p, 0, sizeof(p));
 	p.a = a;
 	p.out = out;
 	if (sh_scan_begin(&p))
 		return -1;
+	/* lines handed over one by one are each built in a pool; a tree
+	 * kept whole ($(...), *out) is not (see shast.h) */
+	saved = sh_pool_enter(a->on_line != NULL);
 	r = sh_parse(p.scanner);
 	sh_scan_end(&p);
+	sh_pool_leave(saved);
 	return (r || p.nerr) ? -1 : 0;
 }

@@ -3,6 +3,157 @@
 #include <string.h>
 #include "shast.h"
 
+/* ---- pools (see shast.h) ------------------------------------------------ */
+
+#define POOL_BLOCK 4096		/* a typical line fits in the first block */
+#define POOL_ALIGN 16
+
+struct pool_block {
+	struct pool_block *next;
+	size_t size;		/* of data */
+	_Alignas(POOL_ALIGN) char data[];
+};
+
+struct sh_pool {
+	unsigned refs;		/* atomic */
+	struct pool_block *blocks;	/* newest first */
+	char *cur, *end;
+};
+
+static _Thread_local struct sh_pool_state here;
+
+static struct sh_pool *pool_new(void)
+{
+	struct sh_pool *p = xzalloc(sizeof(*p));
+
+	p->refs = 1;
+	return p;
+}
+
+static void pool_get(struct sh_pool *p)
+{
+	if (p)
+		__atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void pool_put(struct sh_pool *p)
+{
+	struct pool_block *b, *next;
+
+	if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (b = p->blocks; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(p);
+}
+
+/* n zeroed bytes of the current pool. */
+static void *pool_alloc(struct sh_pool *p, size_t n)
+{
+	char *r;
+
+	n = (n + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
+	if ((size_t)(p->end - p->cur) < n) {
+		size_t size = p->blocks ? 2 * p->blocks->size : POOL_BLOCK;
+		struct pool_block *b;
+
+		if (size > 16 * POOL_BLOCK)
+			size = 16 * POOL_BLOCK;
+		if (size < n)
+			size = n;
+		b = xmalloc(sizeof(*b) + size);
+		b->size = size;
+		b->next = p->blocks;
+		p->blocks = b;
+		p->cur = b->data;
+		p->end = b->data + size;
+	}
+	r = p->cur;
+	p->cur += n;
+	memset(r, 0, n);
+	return r;
+}
+
+/* Zeroed memory for a new object: pooled when this thread's parse is. */
+static void *obj_alloc(size_t n, bool *pooled)
+{
+	*pooled = here.cur != NULL;
+	return here.cur ? pool_alloc(here.cur, n) : xzalloc(n);
+}
+
+/* Memory that belongs with an object (pooled or not). */
+static void *with_alloc(bool pooled, size_t n)
+{
+	/* a pooled object's memory is in the pool of the parse making it */
+	return pooled && here.cur ? pool_alloc(here.cur, n) : xmalloc(n);
+}
+
+struct sh_pool_state sh_pool_enter(bool pooled)
+{
+	struct sh_pool_state saved = here;
+
+	here.cur = pooled ? pool_new() : NULL;
+	here.prev = NULL;
+	return saved;
+}
+
+void sh_pool_leave(struct sh_pool_state saved)
+{
+	pool_put(here.cur);
+	pool_put(here.prev);
+	here = saved;
+}
+
+void sh_pool_take(struct sh_pool_refs *r)
+{
+	r->p[0] = here.cur;
+	r->p[1] = here.prev;
+	pool_get(r->p[0]);
+	pool_get(r->p[1]);
+}
+
+void sh_pool_next(void)
+{
+	if (!here.cur)
+		return;
+	pool_put(here.prev);
+	here.prev = here.cur;
+	here.cur = pool_new();
+}
+
+void sh_pool_refs_put(struct sh_pool_refs *r)
+{
+	pool_put(r->p[0]);
+	pool_put(r->p[1]);
+	r->p[0] = r->p[1] = NULL;
+}
+
+char *sh_word_strndup(const struct sh_word *w, const char *s, size_t n)
+{
+	char *t;
+
+	if (!w->pooled || !here.cur)
+		return xstrndup(s, n);
+	t = pool_alloc(here.cur, n + 1);
+	memcpy(t, s, n);
+	return t;
+}
+
+char *sh_word_take_sb(const struct sh_word *w, struct strbuf *sb)
+{
+	char *t;
+
+	if (!w->pooled || !here.cur)
+		return sb_steal(sb);
+	t = sh_word_strndup(w, sb_str(sb), sb->len);
+	sb_free(sb);
+	return t;
+}
+
+/* ---- the tree ----------------------------------------------------------- */
+
 /* Parts a word has room for in its own allocation: most words are one
  * literal, and a 100k-line script has hundreds of thousands of words. */
 #define WORD_INLINE_PARTS 2
@@ -16,8 +167,11 @@ static bool parts_inline(const struct sh_word *w)
 
 struct sh_word *sh_word_new(struct loc loc)
 {
-	struct sh_word *w = xzalloc(sizeof(*w) + WORD_INLINE_PARTS * sizeof(struct sh_part));
+	bool pooled;
+	struct sh_word *w = obj_alloc(sizeof(*w) + WORD_INLINE_PARTS * sizeof(struct sh_part),
+				      &pooled);
 
+	w->pooled = pooled;
 	w->parts = (struct sh_part *)(void *)(w + 1);
 	w->cap = WORD_INLINE_PARTS;
 	w->loc = loc;
@@ -29,10 +183,10 @@ struct sh_part *sh_word_add_part(struct sh_word *w, enum sh_part_kind kind, bool
 	struct sh_part *p;
 
 	if (w->nparts == w->cap) {
-		struct sh_part *np = xmalloc(2 * w->cap * sizeof(*np));
+		struct sh_part *np = with_alloc(w->pooled, 2 * w->cap * sizeof(*np));
 
 		memcpy(np, w->parts, w->nparts * sizeof(*np));
-		if (!parts_inline(w))
+		if (!parts_inline(w) && !w->pooled)
 			free(w->parts);
 		w->parts = np;
 		w->cap *= 2;
@@ -51,14 +205,18 @@ void sh_word_add_lit(struct sh_word *w, const char *s, size_t n, bool quoted)
 
 	if (p && p->kind == SHP_LIT && p->quoted == quoted) {
 		size_t old = strlen(p->text);
+		char *t = with_alloc(w->pooled, old + n + 1);
 
-		p->text = xrealloc(p->text, old + n + 1);
-		memcpy(p->text + old, s, n);
-		p->text[old + n] = '\0';
+		memcpy(t, p->text, old);
+		memcpy(t + old, s, n);
+		t[old + n] = '\0';
+		if (!w->pooled)
+			free(p->text);
+		p->text = t;
 		return;
 	}
 	p = sh_word_add_part(w, SHP_LIT, quoted);
-	p->text = xstrndup(s, n);
+	p->text = sh_word_strndup(w, s, n);
 }
 
 void sh_word_free(struct sh_word *w)
@@ -70,13 +228,17 @@ void sh_word_free(struct sh_word *w)
 	for (i = 0; i < w->nparts; i++) {
 		struct sh_part *p = &w->parts[i];
 
-		free(p->text);
+		if (!w->pooled)
+			free(p->text);
 		sh_word_free(p->arg);
 		if (p->sub) {
+			/* parsed by the evaluator: never pooled */
 			sh_list_free(p->sub);
 			free(p->sub);
 		}
 	}
+	if (w->pooled)
+		return;
 	if (!parts_inline(w))
 		free(w->parts);
 	free(w);
@@ -93,18 +255,29 @@ const char *sh_word_plain(const struct sh_word *w)
 
 struct sh_node *sh_node_new(enum sh_node_kind kind, struct loc loc)
 {
-	struct sh_node *n = xzalloc(sizeof(*n));
+	bool pooled;
+	struct sh_node *n = obj_alloc(sizeof(*n), &pooled);
 
+	n->pooled = pooled;
 	n->kind = kind;
 	n->loc = loc;
 	return n;
 }
 
+/* The array is pooled when the parse making it is (see sh_words_release). */
 void sh_words_add(struct sh_word ***v, unsigned *n, unsigned *cap, struct sh_word *w)
 {
 	if (*n == *cap) {
 		*cap = *cap ? 2 * *cap : 8;
-		*v = xrealloc(*v, *cap * sizeof(**v));
+		if (here.cur) {
+			struct sh_word **nv = pool_alloc(here.cur, *cap * sizeof(**v));
+
+			if (*n)
+				memcpy(nv, *v, *n * sizeof(**v));
+			*v = nv;
+		} else {
+			*v = xrealloc(*v, *cap * sizeof(**v));
+		}
 	}
 	(*v)[(*n)++] = w;
 }
@@ -124,13 +297,30 @@ void sh_node_add_redir(struct sh_node *n, struct sh_redir *r)
 	*pp = r;
 }
 
-static void words_free(struct sh_word **v, unsigned n)
+static void words_free(struct sh_word **v, unsigned n, bool pooled)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++)
 		sh_word_free(v[i]);
-	free(v);
+	if (!pooled)
+		free(v);
+}
+
+/* An array of sh_words_add not yet given to an object (parse errors). */
+void sh_words_release(struct sh_word **v, unsigned n)
+{
+	words_free(v, n, here.cur != NULL);
+}
+
+struct sh_case_item *sh_case_item_new(struct loc loc)
+{
+	bool pooled;
+	struct sh_case_item *ci = obj_alloc(sizeof(*ci), &pooled);
+
+	ci->pooled = pooled;
+	ci->loc = loc;
+	return ci;
 }
 
 void sh_case_item_free(struct sh_case_item *ci)
@@ -139,18 +329,39 @@ void sh_case_item_free(struct sh_case_item *ci)
 
 	for (; ci; ci = next) {
 		next = ci->next;
-		words_free(ci->pats, ci->npats);
+		words_free(ci->pats, ci->npats, ci->pooled);
 		sh_list_free(&ci->body);
-		free(ci);
+		if (!ci->pooled)
+			free(ci);
 	}
+}
+
+/* Never pooled: the function table keeps it past its line, holding the
+ * pools its body is in. */
+struct sh_func *sh_func_new(const char *name, struct sh_node *body, struct loc loc)
+{
+	struct sh_func *f = xzalloc(sizeof(*f));
+
+	f->refs = 1;
+	f->name = xstrdup(name);
+	f->body = body;
+	f->loc = loc;
+	sh_pool_take(&f->pools);
+	return f;
+}
+
+void sh_func_get(struct sh_func *f)
+{
+	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
 }
 
 void sh_func_put(struct sh_func *f)
 {
-	if (!f || --f->refs)
+	if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	free(f->name);
 	sh_node_free(f->body);
+	sh_pool_refs_put(&f->pools);
 	free(f);
 }
 
@@ -166,7 +377,7 @@ void sh_node_free(struct sh_node *n)
 	}
 	switch (n->kind) {
 	case SHN_SIMPLE:
-		words_free(n->u.simple.words, n->u.simple.nwords);
+		words_free(n->u.simple.words, n->u.simple.nwords, n->pooled);
 		break;
 	case SHN_PIPE:
 	case SHN_AND:
@@ -184,7 +395,7 @@ void sh_node_free(struct sh_node *n)
 		break;
 	case SHN_FOR:
 		sh_word_free(n->u.loop.var);
-		words_free(n->u.loop.words, n->u.loop.nwords);
+		words_free(n->u.loop.words, n->u.loop.nwords, n->pooled);
 		sh_list_free(&n->u.loop.body);
 		break;
 	case SHN_CASE:
@@ -199,7 +410,8 @@ void sh_node_free(struct sh_node *n)
 		sh_func_put(n->u.func);
 		break;
 	}
-	free(n);
+	if (!n->pooled)
+		free(n);
 }
 
 void sh_list_add(struct sh_list *l, struct sh_node *n)
@@ -221,12 +433,15 @@ void sh_list_free(struct sh_list *l)
 		sh_node_free(n);
 	}
 	l->head = l->tail = NULL;
+	sh_pool_refs_put(&l->pools);
 }
 
 struct sh_redir *sh_redir_new(enum sh_redir_kind kind, int fd, struct loc loc)
 {
-	struct sh_redir *r = xzalloc(sizeof(*r));
+	bool pooled;
+	struct sh_redir *r = obj_alloc(sizeof(*r), &pooled);
 
+	r->pooled = pooled;
 	r->kind = kind;
 	r->fd = fd;
 	r->loc = loc;
@@ -248,5 +463,6 @@ void sh_redir_free(struct sh_redir *r)
 		return;
 	sh_word_free(r->target);
 	sh_heredoc_put(r->hd);
-	free(r);
+	if (!r->pooled)
+		free(r);
 }

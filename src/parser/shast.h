@@ -10,6 +10,18 @@
  * and function bodies are reference counted because the lexer (filling a
  * here-document body after the command's line) and the function table
  * (keeping a body after the defining file's tree is gone) hold them too.
+ *
+ * Pools: a parse that hands its lines to on_line builds each top-level
+ * line in a pool of its own (a few blocks, freed at once): a 100,000-line
+ * script is millions of small words, parts and texts, and allocating and
+ * freeing them one by one was most of the parse's time.  An object made in
+ * a pool says so (pooled); its parts, texts and arrays are in the same
+ * pool.  The destructors walk a pooled tree as any other, releasing what
+ * is not in the pool (here-documents, functions, substitutions parsed
+ * later), and free nothing else.  The line (struct sh_list.pools) and each
+ * function defined in it (struct sh_func.pools) hold the pool; it goes
+ * with the last of them.  Other parses ($(...), lines collected in *out)
+ * use malloc as before.
  */
 #ifndef MASQC_SHAST_H
 #define MASQC_SHAST_H
@@ -40,6 +52,13 @@ enum sh_param_op {
 
 struct sh_word;
 struct sh_list;
+struct sh_pool;
+
+/* The pools a line or a function body was built in: its own, and the one
+ * before it (where a token read ahead of the line's start would be). */
+struct sh_pool_refs {
+	struct sh_pool *p[2];
+};
 
 struct sh_part {
 	enum sh_part_kind kind;
@@ -61,6 +80,7 @@ struct sh_word {
 	unsigned nparts, cap;
 	struct loc loc;
 	unsigned assign;	/* NAME=...: length of NAME, else 0 */
+	bool pooled;		/* made in a pool, with its parts and texts */
 };
 
 struct sh_heredoc {
@@ -88,6 +108,7 @@ struct sh_redir {
 	struct sh_word *target;	/* IN/OUT/APPEND/RDWR */
 	struct sh_heredoc *hd;	/* HEREDOC */
 	struct loc loc;
+	bool pooled;
 	struct sh_redir *next;
 };
 
@@ -112,6 +133,7 @@ struct sh_node;
 /* A sequence of commands (a compound body, a line, a substitution). */
 struct sh_list {
 	struct sh_node *head, *tail;
+	struct sh_pool_refs pools;	/* a top-level line from on_line: its pools */
 };
 
 struct sh_case_item {
@@ -119,18 +141,21 @@ struct sh_case_item {
 	unsigned npats;
 	struct sh_list body;
 	struct loc loc;
+	bool pooled;
 	struct sh_case_item *next;
 };
 
 struct sh_func {
-	unsigned refs;
+	unsigned refs;		/* atomic: lines may be freed by the parse thread */
 	char *name;
 	struct sh_node *body;
 	struct loc loc;
+	struct sh_pool_refs pools;	/* where body was built */
 };
 
 struct sh_node {
 	enum sh_node_kind kind;
+	bool pooled;			/* and its arrays of words */
 	struct loc loc;
 	struct sh_redir *redirs;	/* SIMPLE and compound commands */
 	struct sh_node *next;		/* in a struct sh_list */
@@ -178,8 +203,30 @@ void sh_words_add(struct sh_word ***v, unsigned *n, unsigned *cap, struct sh_wor
 struct sh_redir *sh_redir_new(enum sh_redir_kind kind, int fd, struct loc loc);
 void sh_redir_free(struct sh_redir *r);
 void sh_heredoc_put(struct sh_heredoc *hd);
+struct sh_func *sh_func_new(const char *name, struct sh_node *body, struct loc loc);
+void sh_func_get(struct sh_func *f);
 void sh_func_put(struct sh_func *f);
+struct sh_case_item *sh_case_item_new(struct loc loc);
 void sh_case_item_free(struct sh_case_item *ci);	/* the whole chain */
+void sh_words_release(struct sh_word **v, unsigned n);	/* an unowned array */
+
+/* Text for a part of w: in w's pool when w is pooled (sb is emptied). */
+char *sh_word_strndup(const struct sh_word *w, const char *s, size_t n);
+char *sh_word_take_sb(const struct sh_word *w, struct strbuf *sb);
+
+/* The parser's side of the pools (per thread).  sh_pool_enter starts a
+ * parse: with pooled, its objects go to a fresh pool, else to malloc; the
+ * state it returns goes back to sh_pool_leave.  A line handed to on_line
+ * takes its pools (sh_pool_take) and the parse moves on to a new pool
+ * (sh_pool_next). */
+struct sh_pool_state {
+	struct sh_pool *cur, *prev;
+};
+struct sh_pool_state sh_pool_enter(bool pooled);
+void sh_pool_leave(struct sh_pool_state saved);
+void sh_pool_take(struct sh_pool_refs *r);
+void sh_pool_next(void);
+void sh_pool_refs_put(struct sh_pool_refs *r);
 
 /* The literal text of a word with no expansions (quotes removed), or NULL. */
 const char *sh_word_plain(const struct sh_word *w);

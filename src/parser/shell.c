@@ -1512,7 +1512,7 @@ static void func_define(struct shell *sh, struct sh_func *fd)
 {
 	struct fn *f;
 
-	fd->refs++;
+	sh_func_get(fd);
 	for (f = sh->funcs; f; f = f->next) {
 		if (!strcmp(f->f->name, fd->name)) {
 			sh_func_put(f->f);
@@ -1539,7 +1539,7 @@ static void func_call(struct shell *sh, struct sh_func *fd, const fieldvec *a)
 		return;
 	}
 	sh->fdepth++;
-	fd->refs++;		/* the body must survive a redefinition inside it */
+	sh_func_get(fd);		/* the body must survive a redefinition inside it */
 	sh->pos = NULL;
 	sh->npos = 0;
 	positional_set(sh, a->v + 1, a->n - 1);
