@@ -61,6 +61,39 @@ else
 fi
 same "exit mid-script: compile" "$TMP" exit.sh compile --no-locations
 
+# each top-level line is built in a pool freed with the line (shast.h): a
+# function body must outlive its line, a redefinition must not free the body
+# that is running, and here-documents, case patterns, substitutions and
+# loops must read the same with the thread and without (under the
+# sanitizers, a body freed too early is a crash)
+{
+	echo 'IPT=iptables'
+	echo 'allow() { $IPT -A INPUT -s "$1" -j ACCEPT; }'
+	echo 'redef() { redef() { $IPT -A INPUT -s "$1" -j DROP; }; $IPT -A INPUT -s "$1" -j REJECT; }'
+	for i in $(seq 1 400); do
+		case $((i % 6)) in
+		0) echo "allow 10.3.$((i / 250)).$((i % 250))" ;;
+		1) echo "case \"\$X\" in a|b) \$IPT -A INPUT -p tcp --dport $i -j DROP ;; *) \$IPT -A INPUT -p udp --dport $i -j ACCEPT ;; esac" ;;
+		2) echo "V=\$(echo $i); if [ \"\$V\" = $i ]; then \$IPT -A INPUT -p tcp --sport \${V} -j ACCEPT; fi" ;;
+		3) printf 'cat <<EOF >/dev/null\nbody %s\nEOF\n' "$i" ;;
+		4) echo "for p in $i $((i + 1)); do \$IPT -A OUTPUT -p tcp --dport \$p -j ACCEPT; done" ;;
+		5) echo "redef 10.4.$((i / 250)).$((i % 250))" ;;
+		esac
+	done
+	echo 'allow 10.5.0.1'
+} >"$TMP/pools.sh"
+same "pools: functions called long after their line, redefinitions, here-documents: compile" \
+	"$TMP" pools.sh compile --no-locations
+# 66 calls of each function; redef's first call redefines it (one reject)
+if grep -q "10\.5\.0\.1" "$TMP/o1" && [ "$(grep -c "10\.3\..*accept" "$TMP/o1")" -eq 66 ] &&
+   [ "$(grep -c "10\.4\..*drop" "$TMP/o1")" -eq 65 ] &&
+   [ "$(grep -c "10\.4\..*reject" "$TMP/o1")" -eq 1 ]; then
+	tap_ok "pools: every call of a function defined 400 lines before wrote its rule"
+else
+	tap_not_ok "pools: every call of a function defined 400 lines before wrote its rule"
+	grep "10\.[345]\." "$TMP/o1" | head -n 5 | tap_diag
+fi
+
 # a script past the size where the thread is taken by default
 if command -v python3 >/dev/null; then
 	python3 "$SRCDIR/bench/gen.py" 5000 "$TMP" >/dev/null
