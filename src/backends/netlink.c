@@ -492,10 +492,8 @@ struct fx_buf {
 	bool over;
 };
 
-static void fx_str(struct fx_buf *b, const char *s)
+static void fx_strn(struct fx_buf *b, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	if (b->n + n >= b->cap) {
 		b->over = true;
 		return;
@@ -504,6 +502,14 @@ static void fx_str(struct fx_buf *b, const char *s)
 	b->n += n;
 	b->p[b->n] = '\0';
 }
+
+static void fx_str(struct fx_buf *b, const char *s)
+{
+	fx_strn(b, s, strlen(s));
+}
+
+/* a string literal: its length is known */
+#define FX_LIT(b, lit) fx_strn((b), lit, sizeof(lit) - 1)
 
 static void fx_u32(struct fx_buf *b, uint32_t v)
 {
@@ -515,7 +521,7 @@ static void fx_u32(struct fx_buf *b, uint32_t v)
 		t[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	fx_str(b, t + i);
+	fx_strn(b, t + i, sizeof(t) - 1 - (size_t)i);
 }
 
 /* "0x%.8x " per 32-bit word of the data, as libnftnl writes a value */
@@ -532,8 +538,7 @@ static void fx_words(struct fx_buf *b, const void *data, uint32_t len)
 		for (int k = 0; k < 8; k++)
 			t[2 + k] = hex[(w >> (28 - 4 * k)) & 0xf];
 		t[10] = ' ';
-		t[11] = '\0';
-		fx_str(b, t);
+		fx_strn(b, t, 11);
 	}
 }
 
@@ -569,15 +574,15 @@ static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, 
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG) || base >= 3)
 			return false;
 		*k = FX_PAYLOAD, *shape = base;
-		fx_str(b, "load ");
+		FX_LIT(b, "load ");
 		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN));
-		fx_str(b, "b @ ");
+		FX_LIT(b, "b @ ");
 		fx_str(b, fx_bases[base]);
-		fx_str(b, " header + ");
+		FX_LIT(b, " header + ");
 		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET));
-		fx_str(b, " => reg ");
+		FX_LIT(b, " => reg ");
 		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG));
-		fx_str(b, " ");
+		FX_LIT(b, " ");
 		return true;
 	}
 	if (!strcmp(name, "cmp")) {
@@ -588,9 +593,9 @@ static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, 
 			return false;
 		*k = FX_CMP, *shape = op;
 		fx_str(b, fx_cmp_ops[op]);
-		fx_str(b, " reg ");
+		FX_LIT(b, " reg ");
 		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG));
-		fx_str(b, " ");
+		FX_LIT(b, " ");
 		fx_words(b, d, len);
 		return true;
 	}
@@ -603,17 +608,17 @@ static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, 
 		*k = FX_META, *shape = key;
 		if (learning)
 			return true;
-		fx_str(b, "load ");
+		FX_LIT(b, "load ");
 		fx_str(b, fx_name[FX_META][key]);
-		fx_str(b, " => reg ");
+		FX_LIT(b, " => reg ");
 		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG));
-		fx_str(b, " ");
+		FX_LIT(b, " ");
 		return true;
 	}
 	if (!strcmp(name, "immediate")) {
-		fx_str(b, "reg ");
+		FX_LIT(b, "reg ");
 		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG));
-		fx_str(b, " ");
+		FX_LIT(b, " ");
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) {
 			d = nftnl_expr_get(e, NFTNL_EXPR_IMM_DATA, &len);
 			if (!d)
@@ -632,10 +637,10 @@ static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, 
 				return true;
 			fx_str(b, fx_name[FX_IMM_VERDICT][*shape]);
 			if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
-				fx_str(b, " -> ");
+				FX_LIT(b, " -> ");
 				fx_str(b, nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
 			}
-			fx_str(b, " ");
+			FX_LIT(b, " ");
 			return true;
 		}
 	}
@@ -660,6 +665,10 @@ static void expr_text(struct nftnl_expr *e, const char *name, char *buf, size_t 
 		goto libnftnl;
 	st = __atomic_load_n(&fx_state[k][shape], __ATOMIC_ACQUIRE);
 	if (st == 1) {
+		/* only meta loads and verdicts stop short when learning:
+		 * the other texts are whole already */
+		if (k != FX_META && k != FX_IMM_VERDICT)
+			return;
 		b.n = 0;
 		buf[0] = '\0';
 		if (fx_format(e, name, &b, &k, &shape, false) && !b.over)
@@ -761,9 +770,11 @@ static int render_rule_udata_cb(const struct nftnl_udata *attr, void *data)
 		break;
 	case NL_UDATA_RULE_LOC:
 		if ((ru->flags & NL_RENDER_LOCATIONS) && len > strlen(NL_LOC_PREFIX) &&
-		    strncmp(v, NL_LOC_PREFIX, strlen(NL_LOC_PREFIX)) == 0)
-			sb_addf(ru->sb, "  # %.*s", (int)(strnlen(v, len) - strlen(NL_LOC_PREFIX)),
-				v + strlen(NL_LOC_PREFIX));
+		    strncmp(v, NL_LOC_PREFIX, strlen(NL_LOC_PREFIX)) == 0) {
+			sb_add(ru->sb, "  # ");
+			sb_addn(ru->sb, v + strlen(NL_LOC_PREFIX),
+				strnlen(v, len) - strlen(NL_LOC_PREFIX));
+		}
 		break;
 	default:
 		sb_addf(ru->sb, " udata %u:", nftnl_udata_type(attr));
@@ -778,27 +789,42 @@ static void render_rule(struct render_rule_ctx *rc, struct nftnl_rule *r)
 	struct strbuf *sb = rc->sb;
 	struct render_udata ru = { sb, rc->flags };
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
-	VEC(struct nftnl_expr *) ex = { 0 };
-	struct nftnl_expr *e;
+	struct nftnl_expr *few[32], **ex = few, *e;
+	size_t n = 0, cap = sizeof(few) / sizeof(few[0]);
 	const void *ud;
 	uint32_t len;
 
-	sb_addf(sb, "rule %s %s %s:", nl_family_name(rc->t->family), NL_TABLE,
-		nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-	while (it && (e = nftnl_expr_iter_next(it)))
-		vec_push(&ex, e);
+	/* "rule FAMILY TABLE CHAIN:" */
+	sb_add(sb, "rule ");
+	sb_add(sb, nl_family_name(rc->t->family));
+	sb_add(sb, " " NL_TABLE " ");
+	sb_add(sb, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+	sb_addc(sb, ':');
+	while (it && (e = nftnl_expr_iter_next(it))) {
+		if (n == cap) {
+			struct nftnl_expr **more = xmalloc(2 * cap * sizeof(*more));
+
+			memcpy(more, ex, n * sizeof(*ex));
+			if (ex != few)
+				free(ex);
+			ex = more;
+			cap *= 2;
+		}
+		ex[n++] = e;
+	}
 	if (it)
 		nftnl_expr_iter_destroy(it);
 	rc->list_id = -1;
-	for (size_t i = 0; i < ex.n; i++) {
-		int64_t id = list_id_load(rc, ex.v, ex.n, i);
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = list_id_load(rc, ex, n, i);
 
 		if (id >= 0)
 			rc->list_id = id;	/* written with the lookup */
 		else
-			render_expr(rc, ex.v[i]);
+			render_expr(rc, ex[i]);
 	}
-	vec_free(&ex);
+	if (ex != few)
+		free(ex);
 	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 	if (ud && len)
 		nftnl_udata_parse(ud, len, render_rule_udata_cb, &ru);
