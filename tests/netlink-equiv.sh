@@ -13,7 +13,9 @@
 #   2. the kernel objects are identical, expression for expression
 #      (nl-load dump: the netlink backend's normalised readback);
 #   3. the batch as compiled renders exactly like its readback from the
-#      kernel, source locations included (the basis of `masqc diff`);
+#      kernel, source locations included (the basis of `masqc diff`), and
+#      the readback renders the same from the kernel's messages (most
+#      rules) as through libnftnl objects (MASQC_TEST_RENDER_LIBNFTNL=1);
 #   4. the foreign table survived the load byte for byte;
 #   5. with shared named sets the rules are the same once sets are
 #      written inline;
@@ -104,7 +106,8 @@ for golden in "$RULESETS"/*.nft "$RULESETS"/legacy/*.nft "$TESTS_DIR"/netlink/*.
 		"$NFT" delete table inet foreign &&
 		"$NFT" list ruleset >$T/'"$n"'.b.nft &&
 		"$NL_LOAD" dump >$T/'"$n"'.b.dump &&
-		"$NL_LOAD" dump --loc >$T/'"$n"'.b.loc' 2>"$b.err"; then
+		"$NL_LOAD" dump --loc >$T/'"$n"'.b.loc &&
+		MASQC_TEST_RENDER_LIBNFTNL=1 "$NL_LOAD" dump --loc >$T/'"$n"'.b.slow' 2>"$b.err"; then
 		tap_not_ok "$n: netlink batch failed to load"
 		grep -v ': note: ' "$TMP/$n.b.err" "$b.err" | head -n 20 | tap_diag
 		continue
@@ -116,6 +119,8 @@ for golden in "$RULESETS"/*.nft "$RULESETS"/legacy/*.nft "$TESTS_DIR"/netlink/*.
 		"$TMP/$n.a.dump" "$TMP/$n.b.dump"
 	compare "$n: compiled batch renders like its kernel readback (with locations)" \
 		"$TMP/$n.c.loc" "$TMP/$n.b.loc"
+	compare "$n: readback rendered from the kernel's messages = through libnftnl" \
+		"$TMP/$n.b.slow" "$TMP/$n.b.loc"
 	compare "$n: foreign table untouched" "$TMP/$n.foreign.before" "$TMP/$n.foreign.after"
 	if in_ns '"$NL_LOAD" load --shared-sets '"${ARGS[*]}"' '"$SRC"' 2>/dev/null &&
 		"$NL_LOAD" dump --inline >$T/'"$n"'.s.inline' 2>"$TMP/$n.s.err"; then

@@ -98,9 +98,10 @@
 /* ---- the object store shared by batches and readbacks ---------------------------- */
 
 struct nl_rule {
-	struct nftnl_rule *r;
+	struct nftnl_rule *r;	/* NULL: read back, kept as the kernel's message */
 	struct loc loc;		/* built: the IR rule; read back: loc_internal */
 	unsigned set0, nsets;	/* built: its anonymous sets in nl_table.sets */
+	size_t raw;		/* read back: its message's offset in nl_table.raw */
 };
 
 struct nl_chain {
@@ -125,6 +126,7 @@ struct nl_table {
 	VEC(struct nl_set) sets;
 	VEC(struct nl_chain) chains;
 	VEC(struct nl_rule) rules;
+	struct strbuf raw;	/* read back: the rules' messages, one after another */
 };
 
 struct nl_ruleset {
@@ -140,7 +142,9 @@ static void nl_table_fini(struct nl_table *t)
 	for (size_t i = 0; i < t->chains.n; i++)
 		nftnl_chain_free(t->chains.v[i].c);
 	for (size_t i = 0; i < t->rules.n; i++)
-		nftnl_rule_free(t->rules.v[i].r);
+		if (t->rules.v[i].r)
+			nftnl_rule_free(t->rules.v[i].r);
+	sb_free(&t->raw);
 	vec_free(&t->objs);
 	vec_free(&t->sets);
 	vec_free(&t->chains);
@@ -412,6 +416,8 @@ static bool set_is_keyed(const struct nftnl_set *s)
 	       !strncmp(n, "masqc_list", 10);
 }
 
+struct piece_cache;
+
 struct render_rule_ctx {
 	struct strbuf *sb;
 	const struct nl_table *t;
@@ -419,6 +425,10 @@ struct render_rule_ctx {
 	struct keyed_index **ki;	/* per table, built on first use */
 	size_t *nki;
 	int64_t list_id;		/* of the keyed lookup ahead; -1 none */
+	struct piece_cache *pc;		/* read-back rules: texts of expressions met */
+	size_t *piece_end;		/* render_rule: where each expression's text ends */
+	size_t npiece_end;
+	size_t piece_from;		/* and where the first one starts */
 };
 
 static const char *keyed_list_text(struct render_rule_ctx *rc, struct nftnl_set *s, uint32_t id)
@@ -561,42 +571,40 @@ static void fx_learn(enum fx_kind k, unsigned shape, const char *text, const cha
 	}
 }
 
-/* Our text of e into b; the kind and shape it is; false when not ours. */
-static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, enum fx_kind *k,
-		      unsigned *shape, bool learning)
-{
-	const void *d;
-	uint32_t len = 0;
+/* What the text of a formatted expression depends on, from a libnftnl
+ * object (fx_of_expr) or from the kernel's attributes (fx_of_raw). */
+struct fx_vals {
+	enum fx_kind k;
+	unsigned shape;
+	uint32_t reg;		/* payload/meta/immediate dreg, cmp sreg */
+	uint32_t len, off;	/* payload */
+	const void *data;	/* cmp, immediate data */
+	uint32_t dlen;
+	const char *chain;	/* immediate verdict: jump/goto target, or NULL */
+};
 
+static bool fx_of_expr(struct nftnl_expr *e, const char *name, struct fx_vals *v)
+{
+	memset(v, 0, sizeof(*v));
 	if (!strcmp(name, "payload")) {
 		uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
 
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG) || base >= 3)
 			return false;
-		*k = FX_PAYLOAD, *shape = base;
-		FX_LIT(b, "load ");
-		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN));
-		FX_LIT(b, "b @ ");
-		fx_str(b, fx_bases[base]);
-		FX_LIT(b, " header + ");
-		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET));
-		FX_LIT(b, " => reg ");
-		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG));
-		FX_LIT(b, " ");
+		v->k = FX_PAYLOAD, v->shape = base;
+		v->len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+		v->off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+		v->reg = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG);
 		return true;
 	}
 	if (!strcmp(name, "cmp")) {
 		uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
 
-		d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
-		if (op >= 6 || !d)
+		v->data = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &v->dlen);
+		if (op >= 6 || !v->data)
 			return false;
-		*k = FX_CMP, *shape = op;
-		fx_str(b, fx_cmp_ops[op]);
-		FX_LIT(b, " reg ");
-		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG));
-		FX_LIT(b, " ");
-		fx_words(b, d, len);
+		v->k = FX_CMP, v->shape = op;
+		v->reg = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG);
 		return true;
 	}
 	if (!strcmp(name, "meta")) {
@@ -605,46 +613,199 @@ static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, 
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG) ||
 		    !nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG) || key >= FX_SHAPES)
 			return false;
-		*k = FX_META, *shape = key;
-		if (learning)
-			return true;
-		FX_LIT(b, "load ");
-		fx_str(b, fx_name[FX_META][key]);
-		FX_LIT(b, " => reg ");
-		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG));
-		FX_LIT(b, " ");
+		v->k = FX_META, v->shape = key;
+		v->reg = nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG);
 		return true;
 	}
 	if (!strcmp(name, "immediate")) {
-		FX_LIT(b, "reg ");
-		fx_u32(b, nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG));
-		FX_LIT(b, " ");
+		v->reg = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG);
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) {
-			d = nftnl_expr_get(e, NFTNL_EXPR_IMM_DATA, &len);
-			if (!d)
-				return false;
-			*k = FX_IMM_DATA, *shape = 0;
-			fx_words(b, d, len);
-			return true;
+			v->data = nftnl_expr_get(e, NFTNL_EXPR_IMM_DATA, &v->dlen);
+			v->k = FX_IMM_DATA, v->shape = 0;
+			return v->data != NULL;
 		}
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
-			int32_t v = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+			int32_t vd = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
 
-			if (v < -16 || v > 16)
+			if (vd < -16 || vd > 16)
 				return false;
-			*k = FX_IMM_VERDICT, *shape = (unsigned)(v + 16);
-			if (learning)
-				return true;
-			fx_str(b, fx_name[FX_IMM_VERDICT][*shape]);
-			if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
-				FX_LIT(b, " -> ");
-				fx_str(b, nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
-			}
-			FX_LIT(b, " ");
+			v->k = FX_IMM_VERDICT, v->shape = (unsigned)(vd + 16);
+			if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+				v->chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
 			return true;
 		}
 	}
 	return false;
+}
+
+/* Our text of v into b (learning: meta and verdict names not yet known,
+ * so their texts stop short). */
+static void fx_write(const struct fx_vals *v, struct fx_buf *b, bool learning)
+{
+	switch (v->k) {
+	case FX_PAYLOAD:
+		FX_LIT(b, "load ");
+		fx_u32(b, v->len);
+		FX_LIT(b, "b @ ");
+		fx_str(b, fx_bases[v->shape]);
+		FX_LIT(b, " header + ");
+		fx_u32(b, v->off);
+		FX_LIT(b, " => reg ");
+		fx_u32(b, v->reg);
+		FX_LIT(b, " ");
+		return;
+	case FX_CMP:
+		fx_str(b, fx_cmp_ops[v->shape]);
+		FX_LIT(b, " reg ");
+		fx_u32(b, v->reg);
+		FX_LIT(b, " ");
+		fx_words(b, v->data, v->dlen);
+		return;
+	case FX_META:
+		if (learning)
+			return;
+		FX_LIT(b, "load ");
+		fx_str(b, fx_name[FX_META][v->shape]);
+		FX_LIT(b, " => reg ");
+		fx_u32(b, v->reg);
+		FX_LIT(b, " ");
+		return;
+	case FX_IMM_DATA:
+	case FX_IMM_VERDICT:
+		FX_LIT(b, "reg ");
+		fx_u32(b, v->reg);
+		FX_LIT(b, " ");
+		if (v->k == FX_IMM_DATA) {
+			fx_words(b, v->data, v->dlen);
+			return;
+		}
+		if (learning)
+			return;
+		fx_str(b, fx_name[FX_IMM_VERDICT][v->shape]);
+		if (v->chain) {
+			FX_LIT(b, " -> ");
+			fx_str(b, v->chain);
+		}
+		FX_LIT(b, " ");
+		return;
+	case FX_KINDS:
+		break;
+	}
+}
+
+/* Our text of e into b; the kind and shape it is; false when not ours. */
+static bool fx_format(struct nftnl_expr *e, const char *name, struct fx_buf *b, enum fx_kind *k,
+		      unsigned *shape, bool learning)
+{
+	struct fx_vals v;
+
+	if (!fx_of_expr(e, name, &v))
+		return false;
+	*k = v.k;
+	*shape = v.shape;
+	fx_write(&v, b, learning);
+	return true;
+}
+
+/* The attributes nested in nest, by type up to max. */
+static void raw_attrs(const struct nlattr *nest, const struct nlattr **tb, unsigned max)
+{
+	const struct nlattr *a;
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (!nest)
+		return;
+	mnl_attr_for_each_nested(a, nest) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t <= max)
+			tb[t] = a;
+	}
+}
+
+static bool raw_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(uint32_t))
+		return false;
+	*v = ntohl(mnl_attr_get_u32(a));
+	return true;
+}
+
+/* The NFTA_DATA_VALUE in a data attribute, or NULL. */
+static const void *raw_value(const struct nlattr *data, uint32_t *len)
+{
+	const struct nlattr *tb[NFTA_DATA_MAX + 1];
+
+	raw_attrs(data, tb, NFTA_DATA_MAX);
+	if (!tb[NFTA_DATA_VALUE])
+		return NULL;
+	*len = mnl_attr_get_payload_len(tb[NFTA_DATA_VALUE]);
+	return mnl_attr_get_payload(tb[NFTA_DATA_VALUE]);
+}
+
+/* fx_of_expr from the kernel's attributes of an expression, read as
+ * libnftnl reads them. */
+static bool fx_of_raw(const char *name, const struct nlattr *data, struct fx_vals *v)
+{
+	const struct nlattr *tb[16];
+	uint32_t x;
+
+	memset(v, 0, sizeof(*v));
+	raw_attrs(data, tb, 15);
+	if (!strcmp(name, "payload")) {
+		if (tb[NFTA_PAYLOAD_SREG] || !raw_u32(tb[NFTA_PAYLOAD_BASE], &x) || x >= 3 ||
+		    !raw_u32(tb[NFTA_PAYLOAD_LEN], &v->len) ||
+		    !raw_u32(tb[NFTA_PAYLOAD_OFFSET], &v->off) ||
+		    !raw_u32(tb[NFTA_PAYLOAD_DREG], &v->reg))
+			return false;
+		v->k = FX_PAYLOAD, v->shape = x;
+		return true;
+	}
+	if (!strcmp(name, "cmp")) {
+		if (!raw_u32(tb[NFTA_CMP_OP], &x) || x >= 6 || !raw_u32(tb[NFTA_CMP_SREG], &v->reg) ||
+		    !(v->data = raw_value(tb[NFTA_CMP_DATA], &v->dlen)))
+			return false;
+		v->k = FX_CMP, v->shape = x;
+		return true;
+	}
+	if (!strcmp(name, "meta")) {
+		if (tb[NFTA_META_SREG] || !raw_u32(tb[NFTA_META_DREG], &v->reg) ||
+		    !raw_u32(tb[NFTA_META_KEY], &x) || x >= FX_SHAPES)
+			return false;
+		v->k = FX_META, v->shape = x;
+		return true;
+	}
+	if (!strcmp(name, "immediate")) {
+		const struct nlattr *dt[NFTA_DATA_MAX + 1], *vt[NFTA_VERDICT_MAX + 1];
+
+		if (!raw_u32(tb[NFTA_IMMEDIATE_DREG], &v->reg))
+			return false;
+		raw_attrs(tb[NFTA_IMMEDIATE_DATA], dt, NFTA_DATA_MAX);
+		if (dt[NFTA_DATA_VALUE]) {
+			v->data = mnl_attr_get_payload(dt[NFTA_DATA_VALUE]);
+			v->dlen = mnl_attr_get_payload_len(dt[NFTA_DATA_VALUE]);
+			v->k = FX_IMM_DATA, v->shape = 0;
+			return true;
+		}
+		raw_attrs(dt[NFTA_DATA_VERDICT], vt, NFTA_VERDICT_MAX);
+		if (!raw_u32(vt[NFTA_VERDICT_CODE], &x) || (int32_t)x < -16 || (int32_t)x > 16)
+			return false;
+		v->k = FX_IMM_VERDICT, v->shape = (unsigned)((int32_t)x + 16);
+		if (vt[NFTA_VERDICT_CHAIN])
+			v->chain = mnl_attr_get_str(vt[NFTA_VERDICT_CHAIN]);
+		return true;
+	}
+	return false;
+}
+
+static bool fx_disabled(void)
+{
+	if (fx_off < 0) {
+		const char *env = getenv("MASQC_TEST_RENDER_LIBNFTNL");
+
+		fx_off = env && *env == '1';
+	}
+	return fx_off;
 }
 
 /* e's text (libnftnl's) into buf[size]. */
@@ -655,13 +816,8 @@ static void expr_text(struct nftnl_expr *e, const char *name, char *buf, size_t 
 	unsigned shape;
 	unsigned char st;
 
-	if (fx_off < 0) {
-		const char *env = getenv("MASQC_TEST_RENDER_LIBNFTNL");
-
-		fx_off = env && *env == '1';
-	}
 	buf[0] = '\0';
-	if (fx_off || !fx_format(e, name, &b, &k, &shape, true) || b.over)
+	if (fx_disabled() || !fx_format(e, name, &b, &k, &shape, true) || b.over)
 		goto libnftnl;
 	st = __atomic_load_n(&fx_state[k][shape], __ATOMIC_ACQUIRE);
 	if (st == 1) {
@@ -800,6 +956,7 @@ static void render_rule(struct render_rule_ctx *rc, struct nftnl_rule *r)
 	sb_add(sb, " " NL_TABLE " ");
 	sb_add(sb, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 	sb_addc(sb, ':');
+	rc->piece_from = sb->len;
 	while (it && (e = nftnl_expr_iter_next(it))) {
 		if (n == cap) {
 			struct nftnl_expr **more = xmalloc(2 * cap * sizeof(*more));
@@ -822,6 +979,8 @@ static void render_rule(struct render_rule_ctx *rc, struct nftnl_rule *r)
 			rc->list_id = id;	/* written with the lookup */
 		else
 			render_expr(rc, ex[i]);
+		if (i < rc->npiece_end)
+			rc->piece_end[i] = sb->len;
 	}
 	if (ex != few)
 		free(ex);
@@ -829,6 +988,239 @@ static void render_rule(struct render_rule_ctx *rc, struct nftnl_rule *r)
 	if (ud && len)
 		nftnl_udata_parse(ud, len, render_rule_udata_cb, &ru);
 	sb_addc(sb, '\n');
+}
+
+/* The text libnftnl gave an expression, by the expression's attributes:
+ * an expression that names no set is written from its attributes alone,
+ * so a log prefix, a reject or a nat statement met once in a read-back
+ * ruleset is not parsed again.  Per rendering thread; bounded. */
+#define PIECES_MAX (1u << 16)
+
+struct piece {
+	uint64_t h;
+	uint32_t klen, tlen;
+	char *key;		/* the NFTA_LIST_ELEM attribute, then the text */
+};
+
+struct piece_cache {
+	struct piece *v;
+	size_t n, cap;		/* cap: a power of two */
+};
+
+static uint64_t piece_hash(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static struct piece *piece_slot(struct piece_cache *pc, uint64_t h, const void *k, size_t klen)
+{
+	for (size_t i = h & (pc->cap - 1);; i = (i + 1) & (pc->cap - 1)) {
+		struct piece *e = &pc->v[i];
+
+		if (!e->key || (e->h == h && e->klen == klen && !memcmp(e->key, k, klen)))
+			return e;
+	}
+}
+
+static const struct piece *piece_get(struct piece_cache *pc, const void *k, size_t klen)
+{
+	const struct piece *e;
+
+	if (!pc || !pc->n)
+		return NULL;
+	e = piece_slot(pc, piece_hash(k, klen), k, klen);
+	return e->key ? e : NULL;
+}
+
+static void piece_put(struct piece_cache *pc, const void *k, size_t klen, const char *t,
+		      size_t tlen)
+{
+	uint64_t h = piece_hash(k, klen);
+	struct piece *e;
+
+	if (pc->n >= PIECES_MAX)
+		return;
+	if (2 * (pc->n + 1) > pc->cap) {
+		struct piece_cache big = { xzalloc(2 * (pc->cap ? pc->cap : 512) * sizeof(*big.v)), 0,
+					   2 * (pc->cap ? pc->cap : 512) };
+
+		for (size_t i = 0; i < pc->cap; i++)
+			if (pc->v[i].key)
+				*piece_slot(&big, pc->v[i].h, pc->v[i].key, pc->v[i].klen) = pc->v[i];
+		big.n = pc->n;
+		free(pc->v);
+		*pc = big;
+	}
+	e = piece_slot(pc, h, k, klen);
+	if (e->key)
+		return;
+	e->h = h;
+	e->klen = (uint32_t)klen;
+	e->tlen = (uint32_t)tlen;
+	e->key = xmalloc(klen + tlen);
+	memcpy(e->key, k, klen);
+	memcpy(e->key + klen, t, tlen);
+	pc->n++;
+}
+
+static void piece_cache_free(struct piece_cache *pc)
+{
+	for (size_t i = 0; i < pc->cap; i++)
+		free(pc->v[i].key);
+	free(pc->v);
+}
+
+/* Expressions whose text depends on more than their attributes. */
+static bool piece_cacheable(const char *name)
+{
+	return strcmp(name, "lookup") != 0 && strcmp(name, "counter") != 0;
+}
+
+/* A read-back rule from its message: false (nothing written) when one of
+ * its expressions is neither of a shape whose text is known to be
+ * libnftnl's (fx_state) nor met before (piece_cache), so that the caller
+ * goes through libnftnl. */
+static bool render_rule_raw(struct render_rule_ctx *rc, const struct nlmsghdr *nlh)
+{
+	struct strbuf *sb = rc->sb;
+	struct render_udata ru = { sb, rc->flags };
+	const struct nlattr *a, *chain = NULL, *exprs = NULL, *ud = NULL;
+	size_t start = sb->len;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_RULE_CHAIN:
+			chain = a;
+			break;
+		case NFTA_RULE_EXPRESSIONS:
+			exprs = a;
+			break;
+		case NFTA_RULE_USERDATA:
+			ud = a;
+			break;
+		}
+	}
+	if (!chain || mnl_attr_validate(chain, MNL_TYPE_NUL_STRING) < 0)
+		return false;
+	sb_add(sb, "rule ");
+	sb_add(sb, nl_family_name(rc->t->family));
+	sb_add(sb, " " NL_TABLE " ");
+	sb_add(sb, mnl_attr_get_str(chain));
+	sb_addc(sb, ':');
+	if (exprs) {
+		mnl_attr_for_each_nested(a, exprs) {
+			const struct nlattr *tb[NFTA_EXPR_MAX + 1];
+			struct fx_vals v;
+			const char *name;
+			char buf[1024];
+			struct fx_buf b = { buf, 0, sizeof(buf), false };
+
+			raw_attrs(a, tb, NFTA_EXPR_MAX);
+			if (mnl_attr_get_type(a) != NFTA_LIST_ELEM || !tb[NFTA_EXPR_NAME] ||
+			    mnl_attr_validate(tb[NFTA_EXPR_NAME], MNL_TYPE_NUL_STRING) < 0)
+				goto slow;
+			name = mnl_attr_get_str(tb[NFTA_EXPR_NAME]);
+			if (!strcmp(name, "counter")) {
+				sb_add(sb, " [counter]");	/* as render_expr */
+				continue;
+			}
+			if (!fx_of_raw(name, tb[NFTA_EXPR_DATA], &v) ||
+			    __atomic_load_n(&fx_state[v.k][v.shape], __ATOMIC_ACQUIRE) != 1) {
+				const struct piece *pe = piece_get(rc->pc, a, mnl_attr_get_len(a));
+
+				if (!pe)
+					goto slow;
+				sb_addn(sb, pe->key + pe->klen, pe->tlen);
+				continue;
+			}
+			buf[0] = '\0';
+			fx_write(&v, &b, false);
+			if (b.over)
+				goto slow;
+			sb_add(sb, " [");
+			sb_add(sb, name);
+			sb_addc(sb, ' ');
+			sb_addn(sb, buf, b.n);
+			sb_addc(sb, ']');
+		}
+	}
+	if (ud && mnl_attr_get_payload_len(ud))
+		nftnl_udata_parse(mnl_attr_get_payload(ud), mnl_attr_get_payload_len(ud),
+				  render_rule_udata_cb, &ru);
+	sb_addc(sb, '\n');
+	return true;
+slow:
+	sb->len = start;
+	sb->buf[start] = '\0';
+	return false;
+}
+
+/* After render_rule of nlh's rule from start: each expression's text, by
+ * its attributes, into the cache.  The object's expressions are the
+ * message's, in order; a text after a keyed list id (which writes
+ * nothing) or of a lookup depends on more than its own attributes. */
+static void pieces_learn(struct render_rule_ctx *rc, const struct nlmsghdr *nlh,
+			 const size_t *ends, size_t nends)
+{
+	const struct nlattr *a, *exprs = NULL;
+	size_t i = 0, from = rc->piece_from;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_RULE_EXPRESSIONS)
+			exprs = a;
+	if (!exprs)
+		return;
+	mnl_attr_for_each_nested(a, exprs) {
+		const struct nlattr *tb[NFTA_EXPR_MAX + 1];
+		const char *name;
+
+		if (i >= nends)
+			return;
+		raw_attrs(a, tb, NFTA_EXPR_MAX);
+		name = tb[NFTA_EXPR_NAME] ? mnl_attr_get_str(tb[NFTA_EXPR_NAME]) : NULL;
+		if (!name || !strcmp(name, "lookup") || !strcmp(name, "dynset"))
+			return;		/* a list id before it may have written nothing */
+		if (piece_cacheable(name) && ends[i] > from)
+			piece_put(rc->pc, a, mnl_attr_get_len(a), rc->sb->buf + from, ends[i] - from);
+		from = ends[i++];
+	}
+}
+
+/* A built rule, or a read-back one: from its message when it can, else
+ * parsed into a libnftnl object (which also teaches fx_state its shapes). */
+static void render_rule_of(struct render_rule_ctx *rc, const struct nl_rule *nr)
+{
+	const struct nlmsghdr *nlh;
+	struct nftnl_rule *r;
+
+	if (nr->r) {
+		render_rule(rc, nr->r);
+		return;
+	}
+	nlh = (const struct nlmsghdr *)(const void *)(rc->t->raw.buf + nr->raw);
+	if (render_rule_raw(rc, nlh))
+		return;
+	r = nftnl_rule_alloc();
+	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0) {
+		size_t ends[64];
+
+		rc->piece_end = ends;
+		rc->npiece_end = ARRAY_SIZE(ends);
+		render_rule(rc, r);
+		rc->piece_end = NULL;
+		rc->npiece_end = 0;
+		if (rc->pc)
+			pieces_learn(rc, nlh, ends, ARRAY_SIZE(ends));
+	} else {
+		sb_add(rc->sb, "rule ? (a message libnftnl cannot read)\n");
+	}
+	if (r)
+		nftnl_rule_free(r);
 }
 
 static void render_chain(struct strbuf *sb, const struct nl_table *t, struct nftnl_chain *c)
@@ -884,14 +1276,16 @@ static void render_rules(struct strbuf *sb, const struct nl_table *t, unsigned f
 {
 	struct keyed_index *ki = NULL;
 	size_t nki = 0;
-	struct render_rule_ctx rc = { sb, t, flags, &ki, &nki, -1 };
+	struct piece_cache pc = { 0 };
+	struct render_rule_ctx rc = { sb, t, flags, &ki, &nki, -1, &pc, NULL, 0, 0 };
 
 	for (size_t j = from; j < to; j++) {
-		render_rule(&rc, t->rules.v[j].r);
+		render_rule_of(&rc, &t->rules.v[j]);
 		if (snk && sb->len >= RENDER_PIECE)
 			render_flush(sb, snk);
 	}
 	keyed_index_free(ki, nki);
+	piece_cache_free(&pc);
 }
 
 /* Rendering only reads the objects, so a part of them can be rendered
@@ -1107,11 +1501,30 @@ static int read_setelem_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A rule is kept as the kernel's message (render_rule_of parses it only
+ * when it has to), or as a libnftnl object when the fast texts are off. */
 static int read_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
+	static const char pad[NLMSG_ALIGNTO];
 	struct read_ctx *rc = data;
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	const struct nlattr *a;
+	const char *table = NULL;
+	struct nftnl_rule *r;
 
+	if (!fx_disabled()) {
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+			if (mnl_attr_get_type(a) == NFTA_RULE_TABLE &&
+			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+				table = mnl_attr_get_str(a);
+		if (!table || strcmp(table, NL_TABLE) != 0)
+			return MNL_CB_OK;
+		vec_push(&rc->t->rules, ((struct nl_rule){ .loc = loc_internal,
+							   .raw = rc->t->raw.len }));
+		sb_addn(&rc->t->raw, (const char *)nlh, nlh->nlmsg_len);
+		sb_addn(&rc->t->raw, pad, NLMSG_ALIGN(nlh->nlmsg_len) - nlh->nlmsg_len);
+		return MNL_CB_OK;
+	}
+	r = nftnl_rule_alloc();
 	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0) {
 		nftnl_rule_free(r);
 		rc->err = -ENOMEM;
@@ -1121,7 +1534,7 @@ static int read_rule_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_rule_free(r);
 		return MNL_CB_OK;
 	}
-	vec_push(&rc->t->rules, ((struct nl_rule){ r, loc_internal, 0, 0 }));
+	vec_push(&rc->t->rules, ((struct nl_rule){ .r = r, .loc = loc_internal }));
 	return MNL_CB_OK;
 }
 
@@ -3660,7 +4073,8 @@ static void nlr_commit(struct nlr *r, const char *chain, const struct ir_rule *i
 	for (size_t i = 0; i < r->sets.n; i++)
 		vec_push(&t->sets, ((struct nl_set){ r->sets.v[i], *loc }));
 	r->sets.n = 0;
-	vec_push(&t->rules, ((struct nl_rule){ nr, *loc, set0, (unsigned)(t->sets.n - set0) }));
+	vec_push(&t->rules, ((struct nl_rule){ .r = nr, .loc = *loc, .set0 = set0,
+					       .nsets = (unsigned)(t->sets.n - set0) }));
 	nlr_free(r);
 }
 
