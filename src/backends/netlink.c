@@ -36,8 +36,12 @@
  * namespace only, so it works in `unshare -rn`.
  *
  * Reading back.  nl_ruleset_read() dumps masqc's tables (rules chain by
- * chain) with the same libnftnl objects, and nl_render() prints a compiled batch and a readback
- * through one printer, so the two agree byte for byte after a commit.
+ * chain) into the same libnftnl objects, except the rules, which stay the
+ * kernel's messages; nl_render() prints a compiled batch and a readback
+ * through one printer (a rule's message is written from its attributes
+ * when every expression is of a shape whose text is known to be
+ * libnftnl's, else parsed into an object first), so the two agree byte
+ * for byte after a commit.
  * Attributes the kernel fills in by itself (log level 4 when none is
  * given) are set explicitly when building, so the compiled side already
  * looks like what the kernel will report.
