@@ -2331,14 +2331,23 @@ static int opt_lookup(struct ipt_parse *p, const struct word *w, const char *nam
 		      struct opt_hit *hit)
 {
 	struct opt_hit scope[512];
-	unsigned n = opt_scope(p, scope, ARRAY_SIZE(scope));
-	unsigned nprefix = 0, first = 0;
+	unsigned n, nprefix = 0, first = 0;
 
-	for (unsigned i = 0; i < n; i++)
-		if (strlen(scope[i].opt->name) == len && !strncmp(scope[i].opt->name, name, len)) {
-			*hit = scope[i];
+	/* the exact name, in opt_scope's order, without building the scope:
+	 * it is what every well-written option takes */
+	for (const struct ipt_opt *o = global_opts; o->name; o++)
+		if (!strncmp(o->name, name, len) && !o->name[len]) {
+			*hit = (struct opt_hit){ o, NULL };
 			return 0;
 		}
+	for (unsigned i = p->ninst; i-- > 0;)
+		for (const struct ipt_opt *o = p->inst[i].ext->opts; o->name; o++)
+			if (!strncmp(o->name, name, len) && !o->name[len]) {
+				*hit = (struct opt_hit){ o, &p->inst[i] };
+				return 0;
+			}
+	/* an abbreviation (getopt_long's rules) */
+	n = opt_scope(p, scope, ARRAY_SIZE(scope));
 	for (unsigned i = 0; i < n; i++) {
 		if (strncmp(scope[i].opt->name, name, len) != 0)
 			continue;
