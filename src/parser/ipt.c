@@ -2336,13 +2336,14 @@ static int opt_lookup(struct ipt_parse *p, const struct word *w, const char *nam
 	/* the exact name, in opt_scope's order, without building the scope:
 	 * it is what every well-written option takes */
 	for (const struct ipt_opt *o = global_opts; o->name; o++)
-		if (!strncmp(o->name, name, len) && !o->name[len]) {
+		if (o->name[0] == name[0] && !strncmp(o->name, name, len) && !o->name[len]) {
 			*hit = (struct opt_hit){ o, NULL };
 			return 0;
 		}
 	for (unsigned i = p->ninst; i-- > 0;)
 		for (const struct ipt_opt *o = p->inst[i].ext->opts; o->name; o++)
-			if (!strncmp(o->name, name, len) && !o->name[len]) {
+			if (o->name[0] == name[0] && !strncmp(o->name, name, len) &&
+			    !o->name[len]) {
 				*hit = (struct opt_hit){ o, &p->inst[i] };
 				return 0;
 			}
