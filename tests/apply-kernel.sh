@@ -14,6 +14,9 @@
 #   - generations are pruned to MASQC_KEEP
 #   - a dynamic map (ipmasqadm autofw -c): diff stays empty when the packet
 #     path has learned an element, and sees a changed map timeout
+#   - a big batch (25,000 rules, keyed sets, 11 MB in one sendmsg): diff
+#     empty after apply, a refusal at its last object located and the
+#     previous ruleset kept
 #   - recording the generation fails after a successful commit
 #     (MASQC_TEST_FAIL_RECORD=1): said, no generation; with --confirm the
 #     previous ruleset comes back (no watcher without a generation)
@@ -201,5 +204,23 @@ state sc3
 same_state "--confirm without a generation: the previous ruleset and sysctls are back" sc2 sc3
 [ ! -e "$MASQC_RUN_DIR/pending" ] && tap_ok "--confirm without a generation: nothing pending" ||
 	tap_not_ok "--confirm without a generation: nothing pending"
+
+# ---- a big batch
+if command -v python3 >/dev/null; then
+	python3 "$SRCDIR/bench/gen.py" 25000 . >/dev/null
+	expect_rc "25,000 rules: apply" 0 "$MASQC" apply -q rules-25000.sh
+	expect_rc "25,000 rules: diff right after apply is empty" 0 "$MASQC" diff rules-25000.sh
+	state big1
+	MASQC_TEST_FAIL_LAST=1 "$MASQC" apply -q rules-25000.sh >out 2>err
+	rc=$?
+	[ $rc = 1 ] && grep -q '^<MASQC_TEST_FAIL_LAST>:1:1: error: the kernel refused the rule' err &&
+		tap_ok "25,000 rules refused at the last object: located, exit 1" ||
+		{ tap_not_ok "25,000 rules refused at the last object: located, exit 1 (got $rc)"
+		  grep -v ': note: ' err | tap_diag; }
+	state big2
+	same_state "25,000 rules refused: ruleset unchanged" big1 big2
+else
+	tap_skip "a big batch" "no python3"
+fi
 
 tap_done
