@@ -5,28 +5,48 @@
 
 /* ---- pools (see shast.h) ------------------------------------------------ */
 
-#define POOL_BLOCK 4096		/* a typical line fits in the first block */
+#define POOL_SIZE 4096		/* a pool with its first block: a typical line */
+#define POOL_BLOCK 4096		/* the first extra block; each next one twice */
 #define POOL_ALIGN 16
+#define POOL_SPARE 16		/* freed pools a thread keeps for its next lines */
 
 struct pool_block {
 	struct pool_block *next;
-	size_t size;		/* of data */
 	_Alignas(POOL_ALIGN) char data[];
 };
 
 struct sh_pool {
 	unsigned refs;		/* atomic */
-	struct pool_block *blocks;	/* newest first */
+	struct pool_block *blocks;	/* extra blocks, newest first */
+	size_t last;		/* bytes of the newest block */
 	char *cur, *end;
+	struct sh_pool *next_spare;
+	_Alignas(POOL_ALIGN) char first[];
 };
 
 static _Thread_local struct sh_pool_state here;
+/* A pool a line goes with is used again for a later line: a malloc of a
+ * page-sized block per line made glibc consolidate its small free chunks
+ * each time, which cost more than the parse. */
+static _Thread_local struct sh_pool *spare;
+static _Thread_local unsigned nspare;
 
 static struct sh_pool *pool_new(void)
 {
-	struct sh_pool *p = xzalloc(sizeof(*p));
+	struct sh_pool *p = spare;
 
+	if (p) {
+		spare = p->next_spare;
+		nspare--;
+	} else {
+		p = xmalloc(POOL_SIZE);
+	}
 	p->refs = 1;
+	p->blocks = NULL;
+	p->cur = p->first;
+	p->end = (char *)p + POOL_SIZE;
+	p->last = (size_t)(p->end - p->cur);
+	p->next_spare = NULL;
 	return p;
 }
 
@@ -46,7 +66,24 @@ static void pool_put(struct sh_pool *p)
 		next = b->next;
 		free(b);
 	}
-	free(p);
+	if (nspare < POOL_SPARE) {
+		p->next_spare = spare;
+		spare = p;
+		nspare++;
+	} else {
+		free(p);
+	}
+}
+
+void sh_pool_trim(void)
+{
+	while (spare) {
+		struct sh_pool *p = spare;
+
+		spare = p->next_spare;
+		free(p);
+	}
+	nspare = 0;
 }
 
 /* n zeroed bytes of the current pool. */
@@ -56,7 +93,7 @@ static void *pool_alloc(struct sh_pool *p, size_t n)
 
 	n = (n + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
 	if ((size_t)(p->end - p->cur) < n) {
-		size_t size = p->blocks ? 2 * p->blocks->size : POOL_BLOCK;
+		size_t size = p->blocks ? 2 * p->last : POOL_BLOCK;
 		struct pool_block *b;
 
 		if (size > 16 * POOL_BLOCK)
@@ -64,9 +101,9 @@ static void *pool_alloc(struct sh_pool *p, size_t n)
 		if (size < n)
 			size = n;
 		b = xmalloc(sizeof(*b) + size);
-		b->size = size;
 		b->next = p->blocks;
 		p->blocks = b;
+		p->last = size;
 		p->cur = b->data;
 		p->end = b->data + size;
 	}
@@ -104,6 +141,8 @@ void sh_pool_leave(struct sh_pool_state saved)
 	pool_put(here.cur);
 	pool_put(here.prev);
 	here = saved;
+	if (!here.cur)		/* the outermost pooled parse of this thread */
+		sh_pool_trim();
 }
 
 void sh_pool_take(struct sh_pool_refs *r)

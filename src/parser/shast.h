@@ -227,6 +227,9 @@ void sh_pool_leave(struct sh_pool_state saved);
 void sh_pool_take(struct sh_pool_refs *r);
 void sh_pool_next(void);
 void sh_pool_refs_put(struct sh_pool_refs *r);
+/* Frees the pools this thread kept for later lines (lines freed after the
+ * parse ended leave theirs here too). */
+void sh_pool_trim(void);
 
 /* The literal text of a word with no expansions (quotes removed), or NULL. */
 const char *sh_word_plain(const struct sh_word *w);

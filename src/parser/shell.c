@@ -2083,6 +2083,7 @@ static void *pipe_parse(void *arg)
 	sh_parse_text(&q->pa, &none);
 	pipe_put(q, NULL, true);
 	vec_free(&q->batch);
+	sh_pool_trim();		/* this thread's spare pools go with it */
 	return NULL;
 }
 
@@ -2223,6 +2224,7 @@ int shell_eval(struct source_set *ss, struct src_file *f, const struct shell_opt
 		sh_func_put(fn->f);
 		free(fn);
 	}
+	sh_pool_trim();		/* what the lines freed here left */
 	vartab_free(&sh.vars);
 	vec_free(&sh.unset);
 	return dq->nerrors > errs ? -1 : 0;
