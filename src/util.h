@@ -47,6 +47,14 @@ void heap_trim(void);
 	(vec)->v[(vec)->n++] = (x); \
 } while (0)
 #define vec_free(vec) do { free((vec)->v); (vec)->v = NULL; (vec)->n = (vec)->cap = 0; } while (0)
+/* Gives back the room vec_push left past n (for arrays kept in the IR:
+ * most hold one element of the eight vec_push makes room for). */
+#define vec_shrink(vec) do { \
+	if ((vec)->n && (vec)->n < (vec)->cap) { \
+		(vec)->v = xrealloc((vec)->v, (vec)->n * sizeof(*(vec)->v)); \
+		(vec)->cap = (vec)->n; \
+	} \
+} while (0)
 
 /* Levenshtein distance, capped: returns > cap as soon as it exceeds cap. */
 unsigned edit_distance(const char *a, const char *b, unsigned cap);

@@ -511,6 +511,7 @@ static int parse_addr_list(struct ipt_parse *p, const struct word *w, struct ir_
 			s = c + 1;
 		}
 	}
+	vec_shrink(&v);
 	m->u.addrs.v = v.v;
 	m->u.addrs.n = (unsigned)v.n;
 	return 0;
@@ -980,6 +981,7 @@ static int multiport_parse(struct ipt_parse *p, struct ipt_inst *in, int id, boo
 		return perr(p, &arg->loc, NULL, "too many ports for -m multiport (at most 15, a range counts twice)");
 	}
 	m = match_add(p, in, kinds[id], inv, opt, arg);
+	vec_shrink(&v);
 	m->u.ports.v = v.v;
 	m->u.ports.n = (unsigned)v.n;
 	in->m = m;
