@@ -190,6 +190,21 @@ bats_require_minimum_version 1.5.0
 	[[ "$output" == *"dport 22"* ]]
 }
 
+@test "a script feeding iptables-restore from a here-document is read as a script" {
+	cat >feed.sh <<'S'
+iptables -P INPUT DROP
+iptables-restore -n <<EOF
+*filter
+-A INPUT -p tcp --dport 2222 -j ACCEPT
+COMMIT
+EOF
+S
+	run_split $MASQC compile feed.sh
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"dport 2222"* ]]
+	[[ "$output" == *"policy drop"* ]]
+}
+
 @test "--dialect shell on a dump does not read it as a dump" {
 	run_split $MASQC compile --dialect shell dump.rules
 	[[ "$output" != *"dport 22"* ]]

@@ -42,10 +42,16 @@ static bool line_get(const struct src_file *f, unsigned n, const char **s, const
 	return true;
 }
 
+/* A dump's lines are tables (*filter), chains (:INPUT ACCEPT [0:0]),
+ * rules (-A ..., [0:0] -A ... with counters), COMMIT and comments; a
+ * script that feeds iptables-restore from a here-document holds such
+ * lines too, but also its own commands (and usually a #! line). */
 bool iptsave_detect(const struct src_file *f)
 {
 	bool star = false, commit = false, first = true;
 
+	if (f->len >= 2 && f->text[0] == '#' && f->text[1] == '!')
+		return false;
 	for (unsigned n = 1; n <= f->nlines; n++) {
 		const char *s, *end;
 
@@ -59,8 +65,10 @@ bool iptsave_detect(const struct src_file *f)
 		first = false;
 		if (*s == '*' && s + 1 < end && isalpha((unsigned char)s[1]))
 			star = true;
-		if (end - s >= 6 && !strncmp(s, "COMMIT", 6) && skip_blank(s + 6, end) == end)
+		else if (end - s >= 6 && !strncmp(s, "COMMIT", 6) && skip_blank(s + 6, end) == end)
 			commit = true;
+		else if (*s != ':' && *s != '-' && *s != '[')
+			return false;	/* a command of a script */
 	}
 	return star && commit;
 }
