@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -24,137 +23,6 @@
 #include "parser/shell.h"
 #include "parser/dialect.h"
 #include "parser/legacy-parse.h"
-
-/* ---- a big script's commands, dispatched by a thread of their own --------
- *
- * What a command means for the ruleset (dispatch.c: iptables and the
- * legacy tools into the IR) never flows back into the shell's evaluation,
- * so a big script's commands go to a thread of their own while the shell
- * goes on (its parse already runs a line ahead in another: shell.c).  The
- * order of the diagnostics stays the serial order: the dispatch thread
- * queues its own, and before the shell queues one, or touches the source
- * set the dispatch thread also adds to (iptables-restore < file), it
- * waits until every command handed over so far is done and moves the
- * dispatch thread's records in first. */
-#define ADISP_BATCH 64			/* commands handed over at a time */
-#define ADISP_MAX 4096			/* handed over, not yet dispatched */
-
-struct adisp {
-	struct dispatcher *dp;
-	struct diag_queue *out;		/* the compile's queue */
-	struct diag_queue dq;		/* the dispatch thread's records */
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t work, idle;
-	VEC(struct command *) q;	/* handed over */
-	VEC(struct command *) batch;	/* the shell's, not yet handed over */
-	bool busy, done;
-};
-
-static void *adisp_run(void *arg)
-{
-	struct adisp *a = arg;
-
-	pthread_mutex_lock(&a->mu);
-	for (;;) {
-		VEC(struct command *) take;
-
-		while (!a->q.n && !a->done)
-			pthread_cond_wait(&a->work, &a->mu);
-		if (!a->q.n)
-			break;
-		take.v = a->q.v, take.n = a->q.n, take.cap = a->q.cap;
-		memset(&a->q, 0, sizeof(a->q));
-		a->busy = true;
-		pthread_cond_broadcast(&a->idle);	/* room for more */
-		pthread_mutex_unlock(&a->mu);
-		for (size_t i = 0; i < take.n; i++)
-			dispatcher_sink(a->dp, take.v[i]);
-		vec_free(&take);
-		pthread_mutex_lock(&a->mu);
-		a->busy = false;
-		pthread_cond_broadcast(&a->idle);
-	}
-	pthread_mutex_unlock(&a->mu);
-	return NULL;
-}
-
-/* Hands the shell's batch over (waiting while too much is queued). */
-static void adisp_flush(struct adisp *a)
-{
-	if (!a->batch.n)
-		return;
-	pthread_mutex_lock(&a->mu);
-	while (a->q.n >= ADISP_MAX)
-		pthread_cond_wait(&a->idle, &a->mu);
-	for (size_t i = 0; i < a->batch.n; i++)
-		vec_push(&a->q, a->batch.v[i]);
-	a->batch.n = 0;
-	pthread_cond_signal(&a->work);
-	pthread_mutex_unlock(&a->mu);
-}
-
-static void adisp_sink(void *ctx, struct command *c)
-{
-	struct adisp *a = ctx;
-
-	vec_push(&a->batch, c);
-	if (a->batch.n >= ADISP_BATCH)
-		adisp_flush(a);
-}
-
-/* Every command so far dispatched, and its records in the compile's queue. */
-static void adisp_sync(void *ctx)
-{
-	struct adisp *a = ctx;
-
-	adisp_flush(a);
-	pthread_mutex_lock(&a->mu);
-	while (a->q.n || a->busy)
-		pthread_cond_wait(&a->idle, &a->mu);
-	pthread_mutex_unlock(&a->mu);
-	diag_queue_move(a->out, &a->dq);
-}
-
-static bool adisp_start(struct adisp *a, struct dispatcher *dp, struct parse_ctx *pc)
-{
-	memset(a, 0, sizeof(*a));
-	a->dp = dp;
-	a->out = pc->dq;
-	a->dq.werror = pc->dq->werror;
-	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->work, NULL);
-	pthread_cond_init(&a->idle, NULL);
-	if (pthread_create(&a->th, NULL, adisp_run, a) != 0) {
-		pthread_cond_destroy(&a->work);
-		pthread_cond_destroy(&a->idle);
-		pthread_mutex_destroy(&a->mu);
-		return false;
-	}
-	pc->dq = &a->dq;
-	a->out->before_add = adisp_sync;
-	a->out->before_arg = a;
-	return true;
-}
-
-static void adisp_finish(struct adisp *a, struct parse_ctx *pc)
-{
-	adisp_flush(a);
-	pthread_mutex_lock(&a->mu);
-	a->done = true;
-	pthread_cond_signal(&a->work);
-	pthread_mutex_unlock(&a->mu);
-	pthread_join(a->th, NULL);
-	a->out->before_add = NULL;
-	a->out->before_arg = NULL;
-	diag_queue_move(a->out, &a->dq);
-	pc->dq = a->out;
-	vec_free(&a->q);
-	vec_free(&a->batch);
-	pthread_cond_destroy(&a->work);
-	pthread_cond_destroy(&a->idle);
-	pthread_mutex_destroy(&a->mu);
-}
 
 static struct src_file *source_get(struct source_set *ss, const char *path)
 {
@@ -199,22 +67,12 @@ int compile_scripts(const struct compile_opts *o, struct compiled *c)
 		} else {
 			struct cmd_stream cs;
 			struct dispatcher *dp = dispatcher_new(&pc);
-			struct adisp ad;
-			bool async = shell_pipelined(f, &so) && adisp_start(&ad, dp, &pc);
 
 			/* commands go to the dialect parsers as they are made */
 			cmd_stream_init(&cs);
-			cs.sink = async ? adisp_sink : dispatcher_sink;
-			cs.sink_ctx = async ? (void *)&ad : (void *)dp;
-			if (async) {
-				so.sync = adisp_sync;
-				so.sync_ctx = &ad;
-			}
+			cs.sink = dispatcher_sink;
+			cs.sink_ctx = dp;
 			shell_eval(&c->ss, f, &so, &c->dq, &cs);
-			if (async)
-				adisp_finish(&ad, &pc);
-			so.sync = NULL;
-			so.sync_ctx = NULL;
 			dispatcher_free(dp);
 			cmd_stream_free(&cs);
 		}

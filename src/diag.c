@@ -21,8 +21,6 @@ int diag_vadd(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
 	struct diag *d;
 	struct strbuf sb = { 0 };
 
-	if (q->before_add)
-		q->before_add(q->before_arg);
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 16;
 		q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
@@ -50,25 +48,6 @@ int diag_add(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
 	diag_vadd(q, lvl, loc, hint, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-void diag_queue_move(struct diag_queue *dst, struct diag_queue *src)
-{
-	for (size_t i = 0; i < src->n; i++) {
-		if (dst->n == dst->cap) {
-			dst->cap = dst->cap ? dst->cap * 2 : 16;
-			dst->v = xrealloc(dst->v, dst->cap * sizeof(*dst->v));
-		}
-		dst->v[dst->n] = src->v[i];
-		dst->v[dst->n].seq = (unsigned)dst->n;
-		dst->n++;
-	}
-	dst->nerrors += src->nerrors;
-	dst->nwarnings += src->nwarnings;
-	free(src->v);
-	src->v = NULL;
-	src->n = src->cap = 0;
-	src->nerrors = src->nwarnings = 0;
 }
 
 bool diag_has_errors(const struct diag_queue *q)

@@ -35,11 +35,6 @@ struct diag_queue {
 	size_t n, cap;
 	unsigned nerrors, nwarnings;
 	bool werror;		/* --strict: warnings count as errors */
-	/* Optional: called before a record is queued (compile.c moves the
-	 * records of its dispatch thread in first, so that the queue keeps
-	 * the order a serial run gives). */
-	void (*before_add)(void *arg);
-	void *before_arg;
 };
 
 /* Queue a diagnostic. Always returns -1 so callers can `return diag_error(...)`. */
@@ -59,9 +54,6 @@ int diag_vadd(struct diag_queue *q, enum diag_level lvl, const struct loc *loc,
 void diag_print(struct diag_queue *q, FILE *out, bool color);
 extern bool diag_quiet;
 bool diag_has_errors(const struct diag_queue *q);
-/* Appends src's records to dst, in order, as if queued there now (without
- * dst's before_add); src is left empty. */
-void diag_queue_move(struct diag_queue *dst, struct diag_queue *src);
 /* Sorts the queue as diag_print does (file, line, column, queue order). */
 void diag_sort(struct diag_queue *q);
 void diag_queue_free(struct diag_queue *q);

@@ -94,10 +94,9 @@ else
 	grep "10\.[345]\." "$TMP/o1" | head -n 5 | tap_diag
 fi
 
-# the commands are dispatched by a thread of their own too (compile.c):
 # diagnostics of the shell and of the dispatcher at the same place keep
 # the serial order; a sourced file, iptables-restore of a here-document and
-# of a file (which the dispatcher adds to the source set) read the same
+# of a file (both add to the source set) read the same with the thread
 cat >"$TMP/inc.sh" <<'EOF'
 iptables -A INPUT -s 10.9.0.1 -j ACCEPT
 EOF
@@ -122,21 +121,21 @@ EOF
 	done
 	echo '. ./inc.sh'
 } >"$TMP/dispatch.sh"
-same "dispatch thread: same-place diagnostics, sourced file, iptables-restore: check" \
+same "shell and dispatcher: same-place diagnostics, sourced file, iptables-restore: check" \
 	"$TMP" dispatch.sh check
 if grep -q '^dispatch.sh:[0-9]*:[0-9]*: note: variable PORT_1 is not set' "$TMP/e1" &&
    grep -A3 'variable PORT_1 is not set' "$TMP/e1" | grep -q "error: invalid port or service ''"; then
-	tap_ok "dispatch thread: the shell's note comes before the dispatcher's error at the same place"
+	tap_ok "shell and dispatcher: the shell's note comes before the dispatcher's error at the same place"
 else
-	tap_not_ok "dispatch thread: the shell's note comes before the dispatcher's error at the same place"
+	tap_not_ok "shell and dispatcher: the shell's note comes before the dispatcher's error at the same place"
 	head -n 20 "$TMP/e1" | tap_diag
 fi
 sed -e '/NOSUCH/d' -e '/PORT_/d' -e '/UNSET_/d' "$TMP/dispatch.sh" >"$TMP/dispatch-ok.sh"
-same "dispatch thread: compile" "$TMP" dispatch-ok.sh compile --no-locations -D NOT_SET=1.2.3.4
+same "shell and dispatcher: compile" "$TMP" dispatch-ok.sh compile --no-locations -D NOT_SET=1.2.3.4
 if [ "$(grep -c '10\.9\.0\.[123]' "$TMP/o1")" = 4 ]; then
-	tap_ok "dispatch thread: rules of the sourced file (twice) and of both iptables-restore inputs"
+	tap_ok "shell and dispatcher: rules of the sourced file (twice) and of both iptables-restore inputs"
 else
-	tap_not_ok "dispatch thread: rules of the sourced file (twice) and of both iptables-restore inputs"
+	tap_not_ok "shell and dispatcher: rules of the sourced file (twice) and of both iptables-restore inputs"
 	tap_diag <"$TMP/o1"
 fi
 

@@ -50,9 +50,9 @@ struct cmd_stream {
 	struct command *head;
 	struct command **tail;	/* init: &head */
 	/* Optional: when set, each command is handed to sink as soon as it is
-	 * made, instead of being queued, so memory stays flat however long
-	 * the script (100k-rule scripts).  The sink owns it (command_free). */
-	void (*sink)(void *ctx, struct command *c);
+	 * made and freed right after, instead of being queued, so memory stays
+	 * flat however long the script (100k-rule scripts). */
+	void (*sink)(void *ctx, const struct command *c);
 	void *sink_ctx;
 };
 

@@ -31,7 +31,7 @@ int dispatch_commands(struct parse_ctx *pc, const struct cmd_stream *cs);
 struct dispatcher;
 struct dispatcher *dispatcher_new(struct parse_ctx *pc);
 void dispatcher_run(struct dispatcher *d, const struct command *c);
-void dispatcher_sink(void *dispatcher, struct command *c);	/* for cmd_stream.sink: runs, frees */
+void dispatcher_sink(void *dispatcher, const struct command *c);	/* for cmd_stream.sink */
 int dispatcher_free(struct dispatcher *d);
 
 /* One iptables/ip6tables command line (argv[0] is the program). */

@@ -674,10 +674,9 @@ void dispatcher_run(struct dispatcher *dp, const struct command *c)
 		dp->d.ret = -1;
 }
 
-void dispatcher_sink(void *dp, struct command *c)
+void dispatcher_sink(void *dp, const struct command *c)
 {
 	dispatcher_run(dp, c);
-	command_free(c);
 }
 
 int dispatcher_free(struct dispatcher *dp)

@@ -1150,6 +1150,7 @@ static void emit(struct shell *sh, fieldvec *a, const struct sh_node *n)
 	redirs_apply(sh, n->redirs, c);
 	if (sh->out->sink) {
 		sh->out->sink(sh->out->sink_ctx, c);
+		command_free(c);
 		return;
 	}
 	*sh->out->tail = c;
@@ -1616,8 +1617,6 @@ static void source_file(struct shell *sh, const fieldvec *a, const struct sh_nod
 		sh->status = 1;
 		return;
 	}
-	if (sh->o && sh->o->sync)
-		sh->o->sync(sh->o->sync_ctx);
 	f = source_find(sh->ss, path);
 	if (!f) {
 		/* source_load keeps its own copy of the include location */
@@ -2089,13 +2088,6 @@ static void *pipe_parse(void *arg)
 }
 
 static bool eval_line_keep(struct shell *sh, const struct sh_list *l);
-
-static bool parse_thread_wanted(const struct src_file *f, const struct shell_opts *o);
-
-bool shell_pipelined(const struct src_file *f, const struct shell_opts *o)
-{
-	return parse_thread_wanted(f, o);
-}
 
 /* MASQC_TEST_PARSE_THREAD (tests only): 1 whatever the size, 0 never */
 static bool parse_thread_wanted(const struct src_file *f, const struct shell_opts *o)

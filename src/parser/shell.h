@@ -12,17 +12,7 @@ struct shell_opts {
 	unsigned nargs;
 	unsigned loop_bound;		/* max iterations of one while/until loop; 0 -> 10000 */
 	bool serial_parse;		/* no parse thread, whatever the size */
-	/* Optional: called before the evaluator reads or adds to the source
-	 * set (`.`/source), which the sink may add to from another thread
-	 * (compile.c's dispatch thread: it waits until that one is idle). */
-	void (*sync)(void *ctx);
-	void *sync_ctx;
 };
-
-/* Whether shell_eval will parse f a line ahead in a thread of its own
- * (big files; MASQC_TEST_PARSE_THREAD=1/0 forces it on/off): the caller
- * then dispatches the commands in a thread too (compile.c). */
-bool shell_pipelined(const struct src_file *f, const struct shell_opts *o);
 
 /* Evaluates f symbolically, appending every simple command it would run to
  * out.  Sourced files are loaded into ss.  Returns 0, or -1 if an error was
