@@ -76,6 +76,7 @@ struct sh_parser {
 	int last_tok;
 	bool eof, stop;
 	bool truncated;			/* the file ended inside a quote: the last line is not a command */
+	bool line_bad;			/* need_list refused a part of this line */
 	unsigned nerr;
 };
 
@@ -104,6 +105,8 @@ static bool deliver(struct sh_parser *p, struct sh_list *l);
 static struct sh_node *node_bin(enum sh_node_kind k, struct sh_node *a,
 				struct sh_node *b, struct loc l);
 static struct sh_case_item *case_append(struct sh_case_item *l, struct sh_case_item *i);
+static void need_list(void *scanner, const struct sh_list *l, const struct loc *at,
+		      const char *what);
 }
 
 %union {
@@ -155,7 +158,7 @@ line:		NEWLINE
 			if (!deliver(p, &$1))
 				YYACCEPT;
 		}
-	|	error NEWLINE		{ yyerrok; }
+	|	error NEWLINE		{ yyerrok; sh_get_extra(scanner)->line_bad = false; }
 	;
 
 list:		and_or			{ $$ = (struct sh_list){ 0 }; sh_list_add(&$$, $1); }
@@ -227,18 +230,30 @@ redirection:	REDIR WORD		{ $$ = $1; $$->target = $2; }
 	;
 
 compound:	brace_group
-	|	LPAREN body RPAREN	{ $$ = sh_node_new(SHN_SUBSHELL, @1); $$->u.group = $2; }
+	|	LPAREN body RPAREN
+		{
+			need_list(scanner, &$2, &@1, "no command between '(' and ')'");
+			$$ = sh_node_new(SHN_SUBSHELL, @1);
+			$$->u.group = $2;
+		}
 	|	if_clause
 	|	for_clause
 	|	while_clause
 	|	case_clause
 	;
 
-brace_group:	LBRACE body RBRACE	{ $$ = sh_node_new(SHN_GROUP, @1); $$->u.group = $2; }
+brace_group:	LBRACE body RBRACE
+		{
+			need_list(scanner, &$2, &@1, "no command between '{' and '}'");
+			$$ = sh_node_new(SHN_GROUP, @1);
+			$$->u.group = $2;
+		}
 	;
 
 if_clause:	IF body THEN body else_part FI
 		{
+			need_list(scanner, &$2, &@3, "'if' has no condition before 'then'");
+			need_list(scanner, &$4, &@3, "no command after 'then'");
 			$$ = sh_node_new(SHN_IF, @1);
 			$$->u.cond.cond = $2;
 			$$->u.cond.body = $4;
@@ -247,10 +262,18 @@ if_clause:	IF body THEN body else_part FI
 	;
 
 else_part:	%empty			{ $$ = (struct sh_list){ 0 }; }
-	|	ELSE body		{ $$ = $2; }
+	|	ELSE body
+		{
+			need_list(scanner, &$2, &@1, "no command after 'else'");
+			$$ = $2;
+		}
 	|	ELIF body THEN body else_part
 		{
-			struct sh_node *n = sh_node_new(SHN_IF, @1);
+			struct sh_node *n;
+
+			need_list(scanner, &$2, &@3, "'elif' has no condition before 'then'");
+			need_list(scanner, &$4, &@3, "no command after 'then'");
+			n = sh_node_new(SHN_IF, @1);
 
 			n->u.cond.cond = $2;
 			n->u.cond.body = $4;
@@ -262,18 +285,21 @@ else_part:	%empty			{ $$ = (struct sh_list){ 0 }; }
 
 for_clause:	FOR WORD linebreak DO body DONE
 		{
+			need_list(scanner, &$5, &@4, "no command between 'do' and 'done'");
 			$$ = sh_node_new(SHN_FOR, @1);
 			$$->u.loop.var = $2;
 			$$->u.loop.body = $5;
 		}
 	|	FOR WORD SEMI linebreak DO body DONE
 		{
+			need_list(scanner, &$6, &@5, "no command between 'do' and 'done'");
 			$$ = sh_node_new(SHN_FOR, @1);
 			$$->u.loop.var = $2;
 			$$->u.loop.body = $6;
 		}
 	|	FOR WORD linebreak IN wordlist for_sep linebreak DO body DONE
 		{
+			need_list(scanner, &$9, &@8, "no command between 'do' and 'done'");
 			$$ = sh_node_new(SHN_FOR, @1);
 			$$->u.loop.var = $2;
 			$$->u.loop.has_in = true;
@@ -292,12 +318,16 @@ wordlist:	%empty			{ $$.v = NULL; $$.n = $$.cap = 0; }
 
 while_clause:	WHILE body DO body DONE
 		{
+			need_list(scanner, &$2, &@3, "'while' has no condition before 'do'");
+			need_list(scanner, &$4, &@3, "no command between 'do' and 'done'");
 			$$ = sh_node_new(SHN_WHILE, @1);
 			$$->u.cond.cond = $2;
 			$$->u.cond.body = $4;
 		}
 	|	UNTIL body DO body DONE
 		{
+			need_list(scanner, &$2, &@3, "'until' has no condition before 'do'");
+			need_list(scanner, &$4, &@3, "no command between 'do' and 'done'");
 			$$ = sh_node_new(SHN_UNTIL, @1);
 			$$->u.cond.cond = $2;
 			$$->u.cond.body = $4;
@@ -387,12 +417,33 @@ static struct sh_case_item *case_append(struct sh_case_item *l, struct sh_case_i
 	return l;
 }
 
+/* sh refuses an empty command list where the grammar wants one (`if
+ * then`, `do done`, `{ }`): a syntax error at the keyword. */
+static void need_list(void *scanner, const struct sh_list *l, const struct loc *at,
+		      const char *what)
+{
+	struct sh_parser *p = sh_get_extra(scanner);
+
+	if (l->head)
+		return;
+	p->nerr++;
+	p->line_bad = true;
+	diag_add(p->a->dq, DIAG_ERROR, at, "sh refuses this; write ':' (the command that does "
+		 "nothing) where nothing is meant", "syntax error: %s", what);
+}
+
 static bool deliver(struct sh_parser *p, struct sh_list *l)
 {
 	/* A quote left open swallowed the rest of the file: running what it
 	 * swallowed would only add errors about a command the author never
 	 * wrote. */
 	if (p->truncated) {
+		sh_list_free(l);
+		return true;
+	}
+	/* like any syntax error, it takes its line with it */
+	if (p->line_bad) {
+		p->line_bad = false;
 		sh_list_free(l);
 		return true;
 	}
