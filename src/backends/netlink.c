@@ -795,8 +795,11 @@ static bool fx_of_raw(const char *name, const struct nlattr *data, struct fx_val
 		if (!raw_u32(vt[NFTA_VERDICT_CODE], &x) || (int32_t)x < -16 || (int32_t)x > 16)
 			return false;
 		v->k = FX_IMM_VERDICT, v->shape = (unsigned)((int32_t)x + 16);
-		if (vt[NFTA_VERDICT_CHAIN])
+		if (vt[NFTA_VERDICT_CHAIN]) {
+			if (mnl_attr_validate(vt[NFTA_VERDICT_CHAIN], MNL_TYPE_NUL_STRING) < 0)
+				return false;
 			v->chain = mnl_attr_get_str(vt[NFTA_VERDICT_CHAIN]);
+		}
 		return true;
 	}
 	return false;
