@@ -50,14 +50,6 @@ state() {
 		echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
 	} >"$1"
 }
-same_state() {	# $1 description, $2 expected, $3 got
-	if cmp -s "$2" "$3"; then
-		tap_ok "$1"
-	else
-		tap_not_ok "$1"
-		diff -u "$2" "$3" | head -n 40 | tap_diag
-	fi
-}
 # what is not masqc's
 foreign() {
 	{
@@ -228,7 +220,7 @@ rc=$?
 grep -q 'the kernel refused table ip nat' err && tap_ok "the refused table is named" ||
 	{ tap_not_ok "the refused table is named"; grep -v ': note: \|^	' err | tap_diag; }
 state s2b
-same_state "refused table: filter put back, ruleset and sysctl unchanged" s2 s2b
+tap_compare "refused table: filter put back, ruleset and sysctl unchanged" s2 s2b
 [ "$(cat "$MASQC_STATE_DIR/current")" = 2 ] && [ ! -e "$MASQC_STATE_DIR/gen/3" ] &&
 	tap_ok "refused table: no generation recorded" || tap_not_ok "refused table: no generation recorded"
 expect_rc "check --kernel sees the same refusal" 1 env MASQC_TEST_IPTC_FAIL_TABLE="ip nat" "$MASQC" check --kernel $L c.sh
@@ -245,13 +237,13 @@ grep -q '^badhelper.sh:3:1: error: iptables-legacy: the kernel refuses this rule
 	tap_ok "the refused rule is named at its source line" ||
 	{ tap_not_ok "the refused rule is named at its source line"; grep -v ': note: ' err | tap_diag; }
 state s2d
-same_state "the refused raw table: filter put back, nothing changed" s2 s2d
+tap_compare "the refused raw table: filter put back, nothing changed" s2 s2d
 expect_rc "check --kernel: the same refusal" 1 "$MASQC" check --kernel $L badhelper.sh
 grep -q '^badhelper.sh:3:1: error: .*the kernel refuses this rule' err &&
 	tap_ok "check --kernel names the rule too" || { tap_not_ok "check --kernel names the rule too"; tap_diag <err; }
 expect_rc "check --kernel accepts c.sh" 0 "$MASQC" check --kernel $L c.sh
 state s2c
-same_state "check --kernel changed nothing" s2 s2c
+tap_compare "check --kernel changed nothing" s2 s2c
 
 expect_rc "apply c.sh" 0 "$MASQC" apply $L c.sh
 state s3
@@ -261,14 +253,14 @@ cmp -s s2 s3 && tap_not_ok "c.sh changes the filter table (so the refusal test m
 # ---- rollback
 expect_rc "rollback (3 -> 2)" 0 "$MASQC" rollback
 state r2
-same_state "rollback restores generation 2" s2 r2
+tap_compare "rollback restores generation 2" s2 r2
 expect_rc "diff b.sh after the rollback: same" 0 "$MASQC" diff b.sh
 expect_rc "rollback (2 -> 1)" 0 "$MASQC" rollback
 state r1
-same_state "rollback restores generation 1 (its user chain too)" s1 r1
+tap_compare "rollback restores generation 1 (its user chain too)" s1 r1
 expect_rc "rollback to before the first generation" 0 "$MASQC" rollback
 state r0
-same_state "no generation: masqc's rules gone, built-in policies ACCEPT, sysctl as before" s0 r0
+tap_compare "no generation: masqc's rules gone, built-in policies ACCEPT, sysctl as before" s0 r0
 expect_rc "rollback with nothing left: exit 3" 3 "$MASQC" rollback
 foreign foreign.3
 tap_compare "foreign things intact after every rollback" foreign.0 foreign.3
@@ -281,7 +273,7 @@ expect_rc "apply b.sh while a foreign chain jumps to a.sh's chain: exit 2" 2 "$M
 grep -q 'deleting chain tcp_in' err && tap_ok "the chain that cannot go is named" ||
 	{ tap_not_ok "the chain that cannot go is named"; grep -v ': note: \|^	' err | tap_diag; }
 state s4b
-same_state "nothing changed" s4 s4b
+tap_compare "nothing changed" s4 s4b
 iptables-legacy -D FOREIGN -p tcp -j tcp_in
 
 # ---- iptables-legacy's lock (a private /run: the host's lock is not taken)
@@ -296,7 +288,7 @@ unshare -m sh -c 'mount -t tmpfs tmpfs /run || exit 9
 	tap_ok "/run/xtables.lock held by another program: exit 2, named" ||
 	{ tap_not_ok "/run/xtables.lock held by another program: exit 2, named (exit $(cat lock.rc))"; tap_diag <err; }
 state s4d
-same_state "the held lock: nothing changed" s4c s4d
+tap_compare "the held lock: nothing changed" s4c s4d
 
 # ---- confirm timeout
 state s5
@@ -310,7 +302,7 @@ for ((i = 0; i < 100; i++)); do
 done
 [ ! -e "$MASQC_RUN_DIR/pending" ] && tap_ok "the watcher settled the deadline" || tap_not_ok "the watcher settled the deadline"
 state s5r
-same_state "confirm timeout restored the previous legacy ruleset" s5 s5r
+tap_compare "confirm timeout restored the previous legacy ruleset" s5 s5r
 grep -q 'was not confirmed within its deadline' "$MASQC_RUN_DIR/confirm.log" && tap_ok "the watcher logged the restore" ||
 	{ tap_not_ok "the watcher logged the restore"; tap_diag <"$MASQC_RUN_DIR/confirm.log"; }
 
@@ -325,7 +317,7 @@ tap_compare "foreign things intact after the move" foreign.0 foreign.4
 expect_rc "diff (default backend: the running generation's, nft) is empty" 0 "$MASQC" diff b.sh
 expect_rc "rollback to the legacy generation" 0 "$MASQC" rollback
 state s6
-same_state "back on iptables-legacy, nft table gone" s5 s6
+tap_compare "back on iptables-legacy, nft table gone" s5 s6
 
 # ---- masqc load with the backend in masqc.conf
 printf 'script %s/c.sh\nbackend iptables-legacy\n' "$TMP" >masqc.conf

@@ -317,61 +317,69 @@ union fw {
 	struct ip6t_entry e6;
 };
 
+/* The ip header fields of an entry, and their invert flags, for both
+ * families (ipt_ip and ip6t_ip6 name and place them apart). */
+struct ip_fields {
+	int af;
+	void *src, *smsk, *dst, *dmsk;
+	char *in, *out;
+	unsigned char *inm, *outm;
+	uint16_t *proto;
+	uint8_t *flags, *invflags;
+	void *hdr;		/* the ipt_ip / ip6t_ip6 itself (extensions' save) */
+	uint8_t f_proto;	/* the flag a protocol sets (IPv6 only) */
+	uint8_t f_goto;
+	uint8_t inv_src, inv_dst, inv_in, inv_out, inv_proto;
+};
+
+static struct ip_fields ip_fields_of(enum ir_family fam, union fw *fw)
+{
+	if (fam == IR_FAM_IPV6) {
+		struct ip6t_ip6 *h = &fw->e6.ipv6;
+
+		return (struct ip_fields){ AF_INET6, &h->src, &h->smsk, &h->dst, &h->dmsk,
+			h->iniface, h->outiface, h->iniface_mask, h->outiface_mask,
+			&h->proto, &h->flags, &h->invflags, h, IP6T_F_PROTO, IP6T_F_GOTO,
+			IP6T_INV_SRCIP, IP6T_INV_DSTIP, IP6T_INV_VIA_IN, IP6T_INV_VIA_OUT,
+			IP6T_INV_PROTO };
+	}
+	return (struct ip_fields){ AF_INET, &fw->e4.ip.src, &fw->e4.ip.smsk, &fw->e4.ip.dst,
+		&fw->e4.ip.dmsk, fw->e4.ip.iniface, fw->e4.ip.outiface, fw->e4.ip.iniface_mask,
+		fw->e4.ip.outiface_mask, &fw->e4.ip.proto, &fw->e4.ip.flags, &fw->e4.ip.invflags,
+		&fw->e4.ip, 0, IPT_F_GOTO, IPT_INV_SRCIP, IPT_INV_DSTIP, IPT_INV_VIA_IN,
+		IPT_INV_VIA_OUT, IPT_INV_PROTO };
+}
+
 /* The ip header options of one line. */
 static void enc_builtin(enum ir_family fam, union fw *fw, int c, const char *arg, bool inv)
 {
-	bool v6 = fam == IR_FAM_IPV6;
+	struct ip_fields f = ip_fields_of(fam, fw);
 
 	switch (c) {
 	case 's':
-		if (v6) {
-			parse_prefix(AF_INET6, arg, &fw->e6.ipv6.src, &fw->e6.ipv6.smsk);
-			fw->e6.ipv6.invflags |= inv ? IP6T_INV_SRCIP : 0;
-		} else {
-			parse_prefix(AF_INET, arg, &fw->e4.ip.src, &fw->e4.ip.smsk);
-			fw->e4.ip.invflags |= inv ? IPT_INV_SRCIP : 0;
-		}
+		parse_prefix(f.af, arg, f.src, f.smsk);
+		*f.invflags |= inv ? f.inv_src : 0;
 		break;
 	case 'd':
-		if (v6) {
-			parse_prefix(AF_INET6, arg, &fw->e6.ipv6.dst, &fw->e6.ipv6.dmsk);
-			fw->e6.ipv6.invflags |= inv ? IP6T_INV_DSTIP : 0;
-		} else {
-			parse_prefix(AF_INET, arg, &fw->e4.ip.dst, &fw->e4.ip.dmsk);
-			fw->e4.ip.invflags |= inv ? IPT_INV_DSTIP : 0;
-		}
+		parse_prefix(f.af, arg, f.dst, f.dmsk);
+		*f.invflags |= inv ? f.inv_dst : 0;
 		break;
 	case 'i':
-		if (v6) {
-			xtables_parse_interface(arg, fw->e6.ipv6.iniface, fw->e6.ipv6.iniface_mask);
-			fw->e6.ipv6.invflags |= inv ? IP6T_INV_VIA_IN : 0;
-		} else {
-			xtables_parse_interface(arg, fw->e4.ip.iniface, fw->e4.ip.iniface_mask);
-			fw->e4.ip.invflags |= inv ? IPT_INV_VIA_IN : 0;
-		}
+		xtables_parse_interface(arg, f.in, f.inm);
+		*f.invflags |= inv ? f.inv_in : 0;
 		break;
 	case 'o':
-		if (v6) {
-			xtables_parse_interface(arg, fw->e6.ipv6.outiface, fw->e6.ipv6.outiface_mask);
-			fw->e6.ipv6.invflags |= inv ? IP6T_INV_VIA_OUT : 0;
-		} else {
-			xtables_parse_interface(arg, fw->e4.ip.outiface, fw->e4.ip.outiface_mask);
-			fw->e4.ip.invflags |= inv ? IPT_INV_VIA_OUT : 0;
-		}
+		xtables_parse_interface(arg, f.out, f.outm);
+		*f.invflags |= inv ? f.inv_out : 0;
 		break;
 	case 'p':
-		if (v6) {
-			fw->e6.ipv6.proto = (uint16_t)proto_number(arg);
-			if (fw->e6.ipv6.proto)
-				fw->e6.ipv6.flags |= IP6T_F_PROTO;
-			fw->e6.ipv6.invflags |= inv ? IP6T_INV_PROTO : 0;
-		} else {
-			fw->e4.ip.proto = (uint16_t)proto_number(arg);
-			fw->e4.ip.invflags |= inv ? IPT_INV_PROTO : 0;
-		}
+		*f.proto = (uint16_t)proto_number(arg);
+		if (*f.proto)
+			*f.flags |= f.f_proto;
+		*f.invflags |= inv ? f.inv_proto : 0;
 		break;
 	case 'f':
-		if (v6)
+		if (fam == IR_FAM_IPV6)
 			xt_exit_err(PARAMETER_PROBLEM, "-f does not exist in ip6tables");
 		fw->e4.ip.flags |= IPT_F_FRAG;
 		fw->e4.ip.invflags |= inv ? IPT_INV_FRAG : 0;
@@ -635,35 +643,21 @@ static void save_match(const struct xt_entry_match *em, const void *ip)
  * standard target's verdict or chain ("" none), NULL: an extension. */
 static void save_entry(enum ir_family fam, const void *e, const char *label)
 {
-	const void *ip;
+	/* only read here; ip_fields_of serves the encoder too */
+	struct ip_fields f = ip_fields_of(fam, (union fw *)(uintptr_t)e);
+	const void *ip = f.hdr;
 	const char *p = e, *end;
 	const struct xt_entry_target *t = e_target(fam, (void *)e);
-	bool go;
+	bool go = *f.flags & f.f_goto;
 
-	if (fam == IR_FAM_IPV6) {
-		const struct ip6t_ip6 *x = &((const struct ip6t_entry *)e)->ipv6;
-
-		ip = x;
-		save_addr(AF_INET6, 's', &x->src, &x->smsk, x->invflags & IP6T_INV_SRCIP);
-		save_addr(AF_INET6, 'd', &x->dst, &x->dmsk, x->invflags & IP6T_INV_DSTIP);
-		save_iface('i', x->iniface, x->invflags & IP6T_INV_VIA_IN);
-		save_iface('o', x->outiface, x->invflags & IP6T_INV_VIA_OUT);
-		if (x->flags & IP6T_F_PROTO)
-			save_proto(x->proto, x->invflags & IP6T_INV_PROTO);
-		go = x->flags & IP6T_F_GOTO;
-	} else {
-		const struct ipt_ip *x = &((const struct ipt_entry *)e)->ip;
-
-		ip = x;
-		save_addr(AF_INET, 's', &x->src, &x->smsk, x->invflags & IPT_INV_SRCIP);
-		save_addr(AF_INET, 'd', &x->dst, &x->dmsk, x->invflags & IPT_INV_DSTIP);
-		save_iface('i', x->iniface, x->invflags & IPT_INV_VIA_IN);
-		save_iface('o', x->outiface, x->invflags & IPT_INV_VIA_OUT);
-		save_proto(x->proto, x->invflags & IPT_INV_PROTO);
-		if (x->flags & IPT_F_FRAG)
-			printf("%s -f", x->invflags & IPT_INV_FRAG ? " !" : "");
-		go = x->flags & IPT_F_GOTO;
-	}
+	save_addr(f.af, 's', f.src, f.smsk, *f.invflags & f.inv_src);
+	save_addr(f.af, 'd', f.dst, f.dmsk, *f.invflags & f.inv_dst);
+	save_iface('i', f.in, *f.invflags & f.inv_in);
+	save_iface('o', f.out, *f.invflags & f.inv_out);
+	if (!f.f_proto || (*f.flags & f.f_proto))
+		save_proto(*f.proto, *f.invflags & f.inv_proto);
+	if (fam == IR_FAM_IPV4 && (*f.flags & IPT_F_FRAG))
+		printf("%s -f", *f.invflags & IPT_INV_FRAG ? " !" : "");
 	end = p + e_target_offset(fam, e);
 	for (p += fops(fam)->entry_size; p < end;) {
 		const struct xt_entry_match *m = (const void *)p;

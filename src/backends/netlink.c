@@ -947,6 +947,16 @@ static int render_rule_udata_cb(const struct nftnl_udata *attr, void *data)
 	return 0;
 }
 
+/* "rule FAMILY TABLE CHAIN:", what every rendered rule starts with */
+static void render_rule_head(struct render_rule_ctx *rc, const char *chain)
+{
+	sb_add(rc->sb, "rule ");
+	sb_add(rc->sb, nl_family_name(rc->t->family));
+	sb_add(rc->sb, " " NL_TABLE " ");
+	sb_add(rc->sb, chain);
+	sb_addc(rc->sb, ':');
+}
+
 static void render_rule(struct render_rule_ctx *rc, struct nftnl_rule *r)
 {
 	struct strbuf *sb = rc->sb;
@@ -957,12 +967,7 @@ static void render_rule(struct render_rule_ctx *rc, struct nftnl_rule *r)
 	const void *ud;
 	uint32_t len;
 
-	/* "rule FAMILY TABLE CHAIN:" */
-	sb_add(sb, "rule ");
-	sb_add(sb, nl_family_name(rc->t->family));
-	sb_add(sb, " " NL_TABLE " ");
-	sb_add(sb, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-	sb_addc(sb, ':');
+	render_rule_head(rc, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 	rc->piece_from = sb->len;
 	while (it && (e = nftnl_expr_iter_next(it))) {
 		if (n == cap) {
@@ -1082,12 +1087,6 @@ static void piece_cache_free(struct piece_cache *pc)
 	free(pc->v);
 }
 
-/* Expressions whose text depends on more than their attributes. */
-static bool piece_cacheable(const char *name)
-{
-	return strcmp(name, "lookup") != 0 && strcmp(name, "counter") != 0;
-}
-
 /* A read-back rule from its message: false (nothing written) when one of
  * its expressions is neither of a shape whose text is known to be
  * libnftnl's (fx_state) nor met before (piece_cache), so that the caller
@@ -1114,11 +1113,7 @@ static bool render_rule_raw(struct render_rule_ctx *rc, const struct nlmsghdr *n
 	}
 	if (!chain || mnl_attr_validate(chain, MNL_TYPE_NUL_STRING) < 0)
 		return false;
-	sb_add(sb, "rule ");
-	sb_add(sb, nl_family_name(rc->t->family));
-	sb_add(sb, " " NL_TABLE " ");
-	sb_add(sb, mnl_attr_get_str(chain));
-	sb_addc(sb, ':');
+	render_rule_head(rc, mnl_attr_get_str(chain));
 	if (exprs) {
 		mnl_attr_for_each_nested(a, exprs) {
 			const struct nlattr *tb[NFTA_EXPR_MAX + 1];
@@ -1190,9 +1185,12 @@ static void pieces_learn(struct render_rule_ctx *rc, const struct nlmsghdr *nlh,
 			return;
 		raw_attrs(a, tb, NFTA_EXPR_MAX);
 		name = tb[NFTA_EXPR_NAME] ? mnl_attr_get_str(tb[NFTA_EXPR_NAME]) : NULL;
+		/* a lookup's or dynset's text depends on its set, and a list id
+		 * load before a lookup writes nothing: no piece from there on */
 		if (!name || !strcmp(name, "lookup") || !strcmp(name, "dynset"))
-			return;		/* a list id before it may have written nothing */
-		if (piece_cacheable(name) && ends[i] > from)
+			return;
+		/* a counter is written as is, never looked up */
+		if (strcmp(name, "counter") != 0 && ends[i] > from)
 			piece_put(rc->pc, a, mnl_attr_get_len(a), rc->sb->buf + from, ends[i] - from);
 		from = ends[i++];
 	}

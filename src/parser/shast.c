@@ -120,11 +120,12 @@ static void *obj_alloc(size_t n, bool *pooled)
 	return here.cur ? pool_alloc(here.cur, n) : xzalloc(n);
 }
 
-/* Memory that belongs with an object (pooled or not). */
+/* Memory that belongs with an object (pooled or not).  A pooled object
+ * is only ever changed by the parse making it, while its pool is current
+ * (sh_scan_end frees the word in progress before sh_pool_leave). */
 static void *with_alloc(bool pooled, size_t n)
 {
-	/* a pooled object's memory is in the pool of the parse making it */
-	return pooled && here.cur ? pool_alloc(here.cur, n) : xmalloc(n);
+	return pooled ? pool_alloc(here.cur, n) : xmalloc(n);
 }
 
 struct sh_pool_state sh_pool_enter(bool pooled)
@@ -173,9 +174,9 @@ char *sh_word_strndup(const struct sh_word *w, const char *s, size_t n)
 {
 	char *t;
 
-	if (!w->pooled || !here.cur)
+	if (!w->pooled)
 		return xstrndup(s, n);
-	t = pool_alloc(here.cur, n + 1);
+	t = with_alloc(true, n + 1);
 	memcpy(t, s, n);
 	return t;
 }
@@ -184,7 +185,7 @@ char *sh_word_take_sb(const struct sh_word *w, struct strbuf *sb)
 {
 	char *t;
 
-	if (!w->pooled || !here.cur)
+	if (!w->pooled)
 		return sb_steal(sb);
 	t = sh_word_strndup(w, sb_str(sb), sb->len);
 	sb_free(sb);
